@@ -1,0 +1,18 @@
+/* hearth_mem — allocation with the project's one out-of-memory policy:
+ * on failure, print a fixed message and abort (see hearth_err.h). Every
+ * pointer returned is freed with free(). */
+#ifndef HEARTH_MEM_H
+#define HEARTH_MEM_H
+
+#include <stddef.h>
+
+void *hearth_malloc(size_t size);
+void *hearth_calloc(size_t n, size_t size);
+/* Overflow-checked n * size reallocation. */
+void *hearth_reallocarray(void *p, size_t n, size_t size);
+char *hearth_strdup(const char *s);
+char *hearth_strndup(const char *s, size_t n);
+/* Formatted allocation; the format must be a literal. */
+char *hearth_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
