@@ -1,0 +1,38 @@
+/* client_render — turns a QueryResult from the gateway into what the analyst
+ * sees: an aligned table for a terminal, CSV for spreadsheets and R/Python,
+ * or the stable JSON shape of the product brief.
+ *
+ * Every string in a result came from the network. They are only ever copied
+ * as data (escaped for JSON, quoted for CSV, control characters made visible
+ * for the terminal), never used as a format string. A suppressed cell's value
+ * is never rendered, whatever the message carries. */
+#ifndef CLIENT_RENDER_H
+#define CLIENT_RENDER_H
+
+#include "hearth.pb-c.h"
+
+#include <stdbool.h>
+
+/* The largest rendering client_render_result produces. A result off the
+ * wire is at most PROTO_MAX_CLIENT_MSG bytes, but group column names repeat
+ * on every JSON row, so the output needs its own bound. */
+#define CLIENT_RENDER_MAX (64u << 20)
+
+typedef enum {
+    CLIENT_FORMAT_TABLE,
+    CLIENT_FORMAT_CSV,
+    CLIENT_FORMAT_JSON
+} client_format_t;
+
+/* Parses "table", "csv" or "json" (exactly, lower case) into *out.
+ * Returns false, leaving *out alone, for anything else or NULL. */
+bool client_format_parse(const char *name, client_format_t *out);
+
+/* Renders r (borrowed) in fmt into a new NUL-terminated string ending in a
+ * newline (caller frees). Returns NULL when r is NULL, fmt is not a
+ * client_format_t, or the rendering would exceed CLIENT_RENDER_MAX bytes.
+ * NULL strings and absent sub-messages in r read as their protobuf
+ * defaults, so a hand-built result renders like a decoded one. */
+char *client_render_result(const Hearth__QueryResult *r, client_format_t fmt);
+
+#endif
