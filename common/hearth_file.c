@@ -177,3 +177,20 @@ hearth_err_t hearth_file_mkdirs(const char *path, unsigned mode, char **cause)
     free(p);
     return rc;
 }
+
+char *hearth_path_resolve(const char *dir, const char *path)
+{
+    if (path[0] == '/' || dir == NULL || dir[0] == '\0')
+        return hearth_strdup(path);
+    return hearth_asprintf("%s/%s", dir, path);
+}
+
+char *hearth_path_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return hearth_strdup(".");
+    if (slash == path)
+        return hearth_strdup("/");
+    return hearth_strndup(path, (size_t)(slash - path));
+}

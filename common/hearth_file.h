@@ -37,4 +37,11 @@ hearth_err_t hearth_file_read_all(const char *path, size_t max, char **data,
 hearth_err_t hearth_file_mkdirs(const char *path, unsigned mode, char **cause)
     __attribute__((warn_unused_result));
 
+/* Resolves path against dir when path is relative; a new string (caller
+ * frees). Config files use this so that paths are relative to the file. */
+char *hearth_path_resolve(const char *dir, const char *path);
+
+/* The directory part of path ("." when there is none); caller frees. */
+char *hearth_path_dirname(const char *path);
+
 #endif

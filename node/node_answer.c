@@ -1,1 +1,343 @@
-/* placeholder */
+#include "node_answer.h"
+#include "hearth_buf.h"
+#include "hearth_mem.h"
+#include "proto_codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    hearth_buf_t sql;
+} frag_t;
+
+static void free_value(Hearth__Value *v)
+{
+    if (v == NULL)
+        return;
+    if (v->kind_case == HEARTH__VALUE__KIND_TEXT)
+        proto_free_string(v->text);
+    free(v);
+}
+
+static void free_group(Hearth__GroupCount *g)
+{
+    if (g == NULL)
+        return;
+    for (size_t i = 0; i < g->n_group; i++)
+        free_value(g->group[i]);
+    free(g->group);
+    free(g);
+}
+
+void node_answer_free(Hearth__SubResult **r_p)
+{
+    if (r_p == NULL || *r_p == NULL)
+        return;
+    Hearth__SubResult *r = *r_p;
+    for (size_t i = 0; i < r->n_groups; i++)
+        free_group(r->groups[i]);
+    free(r->groups);
+    free_group(r->total);
+    proto_free_string(r->query_id);
+    proto_free_string(r->error);
+    free(r);
+    *r_p = NULL;
+}
+
+static const char *cmp_sql(Hearth__TermOp op)
+{
+    switch (op) {
+    case HEARTH__TERM_OP__TERM_EQ: return "=";
+    case HEARTH__TERM_OP__TERM_NE: return "!=";
+    case HEARTH__TERM_OP__TERM_LT: return "<";
+    case HEARTH__TERM_OP__TERM_LE: return "<=";
+    case HEARTH__TERM_OP__TERM_GT: return ">";
+    case HEARTH__TERM_OP__TERM_GE: return ">=";
+    default: return NULL;
+    }
+}
+
+/* Builds the WHERE clause from postfix terms into *where (caller frees). */
+static hearth_err_t build_filter(const node_store_dataset_t *ds, const Hearth__SubQuery *q,
+                                 char **where, char **cause)
+{
+    *where = NULL;
+    if (q->n_filter == 0) {
+        *where = hearth_strdup("1");
+        return HEARTH_OK;
+    }
+    if (q->n_filter > NODE_ANSWER_MAX_TERMS) {
+        hearth_cause_set(cause, "filter has %zu terms (limit %d)", q->n_filter,
+                         NODE_ANSWER_MAX_TERMS);
+        return HEARTH_ERR_TOO_BIG;
+    }
+    frag_t *stack = hearth_calloc(q->n_filter, sizeof *stack);
+    size_t depth = 0, param = 0, nvalues = 0;
+    hearth_err_t rc = HEARTH_ERR_PROTO;
+    for (size_t i = 0; i < q->n_filter; i++) {
+        const Hearth__Term *t = q->filter[i];
+        nvalues += t->n_values;
+        if (nvalues > NODE_ANSWER_MAX_VALUES) {
+            hearth_cause_set(cause, "filter has more than %d values", NODE_ANSWER_MAX_VALUES);
+            rc = HEARTH_ERR_TOO_BIG;
+            goto done;
+        }
+        if (t->op == HEARTH__TERM_OP__TERM_AND || t->op == HEARTH__TERM_OP__TERM_OR) {
+            if (depth < 2) {
+                hearth_cause_set(cause, "malformed filter");
+                goto done;
+            }
+            frag_t *a = &stack[depth - 2], *b = &stack[depth - 1];
+            hearth_buf_t out;
+            hearth_buf_init(&out, 1u << 24);
+            if (hearth_buf_printf(&out, "(%s %s %s)", hearth_buf_str(&a->sql),
+                                  t->op == HEARTH__TERM_OP__TERM_AND ? "AND" : "OR",
+                                  hearth_buf_str(&b->sql)) != HEARTH_OK) {
+                hearth_buf_free(&out);
+                hearth_cause_set(cause, "filter too large");
+                rc = HEARTH_ERR_TOO_BIG;
+                goto done;
+            }
+            hearth_buf_free(&a->sql);
+            hearth_buf_free(&b->sql);
+            a->sql = out;
+            depth--;
+            continue;
+        }
+        if (t->op == HEARTH__TERM_OP__TERM_NOT) {
+            if (depth < 1) {
+                hearth_cause_set(cause, "malformed filter");
+                goto done;
+            }
+            frag_t *a = &stack[depth - 1];
+            hearth_buf_t out;
+            hearth_buf_init(&out, 1u << 24);
+            /* SQL's NOT over NULL is NULL, which WHERE treats as false,
+             * matching SQL semantics analysts expect. */
+            if (hearth_buf_printf(&out, "(NOT %s)", hearth_buf_str(&a->sql)) != HEARTH_OK) {
+                hearth_buf_free(&out);
+                hearth_cause_set(cause, "filter too large");
+                rc = HEARTH_ERR_TOO_BIG;
+                goto done;
+            }
+            hearth_buf_free(&a->sql);
+            a->sql = out;
+            continue;
+        }
+        frag_t *f = &stack[depth++];
+        hearth_buf_init(&f->sql, 1u << 24);
+        if (t->op == HEARTH__TERM_OP__TERM_TRUE) {
+            hearth_buf_adds(&f->sql, "1");
+            continue;
+        }
+        int col = node_store_column_index(ds, t->column ? t->column : "");
+        if (col < 0) {
+            hearth_cause_set(cause, "no column '%s' in dataset %s", t->column ? t->column : "",
+                             ds->name);
+            rc = HEARTH_ERR_NOT_FOUND;
+            goto done;
+        }
+        const char *op = cmp_sql(t->op);
+        size_t need = op ? 1 : t->op == HEARTH__TERM_OP__TERM_BETWEEN ? 2 : 0;
+        if ((op || t->op == HEARTH__TERM_OP__TERM_BETWEEN) && t->n_values != need) {
+            hearth_cause_set(cause, "malformed filter term");
+            goto done;
+        }
+        if (op) {
+            hearth_buf_printf(&f->sql, "a%d %s ?%zu", col, op, ++param);
+        } else if (t->op == HEARTH__TERM_OP__TERM_BETWEEN) {
+            hearth_buf_printf(&f->sql, "a%d BETWEEN ?%zu AND ?%zu", col, param + 1, param + 2);
+            param += 2;
+        } else if (t->op == HEARTH__TERM_OP__TERM_IN) {
+            if (t->n_values == 0) {
+                hearth_cause_set(cause, "malformed filter term");
+                goto done;
+            }
+            hearth_buf_printf(&f->sql, "a%d IN (", col);
+            for (size_t v = 0; v < t->n_values; v++)
+                hearth_buf_printf(&f->sql, "%s?%zu", v ? ", " : "", ++param);
+            hearth_buf_adds(&f->sql, ")");
+        } else if (t->op == HEARTH__TERM_OP__TERM_IS_NULL) {
+            hearth_buf_printf(&f->sql, "a%d IS NULL", col);
+        } else if (t->op == HEARTH__TERM_OP__TERM_IS_NOT_NULL) {
+            hearth_buf_printf(&f->sql, "a%d IS NOT NULL", col);
+        } else {
+            hearth_cause_set(cause, "unknown filter operator");
+            goto done;
+        }
+    }
+    if (depth != 1) {
+        hearth_cause_set(cause, "malformed filter");
+        goto done;
+    }
+    *where = hearth_buf_take(&stack[0].sql);
+    rc = HEARTH_OK;
+done:
+    for (size_t i = 0; i < q->n_filter; i++)
+        hearth_buf_free(&stack[i].sql);
+    free(stack);
+    return rc;
+}
+
+/* Binds every filter value in term order, matching the ?N numbering. */
+static hearth_err_t bind_values(sqlite3_stmt *st, const Hearth__SubQuery *q, char **cause)
+{
+    int param = 0;
+    for (size_t i = 0; i < q->n_filter; i++) {
+        const Hearth__Term *t = q->filter[i];
+        for (size_t v = 0; v < t->n_values; v++) {
+            const Hearth__Value *val = t->values[v];
+            ++param;
+            switch (val->kind_case) {
+            case HEARTH__VALUE__KIND_TEXT:
+                sqlite3_bind_text(st, param, val->text, -1, SQLITE_STATIC);
+                break;
+            case HEARTH__VALUE__KIND_INTEGER:
+                sqlite3_bind_int64(st, param, val->integer);
+                break;
+            case HEARTH__VALUE__KIND_DECIMAL:
+                sqlite3_bind_double(st, param, val->decimal);
+                break;
+            default:
+                hearth_cause_set(cause, "a filter value must be a string or a number");
+                return HEARTH_ERR_PROTO;
+            }
+        }
+    }
+    return HEARTH_OK;
+}
+
+static Hearth__Value *column_value(sqlite3_stmt *st, int i)
+{
+    Hearth__Value *v = hearth_malloc(sizeof *v);
+    hearth__value__init(v);
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        v->kind_case = HEARTH__VALUE__KIND_NULL;
+        v->null = 1;
+        break;
+    case SQLITE_INTEGER:
+        v->kind_case = HEARTH__VALUE__KIND_INTEGER;
+        v->integer = sqlite3_column_int64(st, i);
+        break;
+    case SQLITE_FLOAT:
+        v->kind_case = HEARTH__VALUE__KIND_DECIMAL;
+        v->decimal = sqlite3_column_double(st, i);
+        break;
+    default:
+        v->kind_case = HEARTH__VALUE__KIND_TEXT;
+        v->text = hearth_strdup((const char *)sqlite3_column_text(st, i));
+        break;
+    }
+    return v;
+}
+
+static Hearth__GroupCount *new_group(void)
+{
+    Hearth__GroupCount *g = hearth_malloc(sizeof *g);
+    hearth__group_count__init(g);
+    return g;
+}
+
+static hearth_err_t run_sql(sqlite3 *db, const char *sql, const Hearth__SubQuery *q,
+                            size_t ngroup, Hearth__SubResult *r, bool total, char **cause)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        hearth_cause_set(cause, "database: %s", sqlite3_errmsg(db));
+        return HEARTH_ERR_DB;
+    }
+    hearth_err_t rc = bind_values(st, q, cause);
+    if (rc != HEARTH_OK)
+        goto done;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        Hearth__GroupCount *g = new_group();
+        if (ngroup) {
+            g->group = hearth_calloc(ngroup, sizeof *g->group);
+            g->n_group = ngroup;
+            for (size_t k = 0; k < ngroup; k++)
+                g->group[k] = column_value(st, (int)k);
+        }
+        g->records = (uint64_t)sqlite3_column_int64(st, (int)ngroup);
+        g->persons = (uint64_t)sqlite3_column_int64(st, (int)ngroup + 1);
+        if (total) {
+            r->total = g;
+        } else {
+            r->groups = hearth_reallocarray(r->groups, r->n_groups + 1, sizeof *r->groups);
+            r->groups[r->n_groups++] = g;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        hearth_cause_set(cause, "database: %s", sqlite3_errmsg(db));
+        rc = HEARTH_ERR_DB;
+    }
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+hearth_err_t node_answer_run(node_store_t *store, const Hearth__SubQuery *q,
+                             Hearth__SubResult **out, char **cause)
+{
+    *out = NULL;
+    const node_store_dataset_t *ds = node_store_find(store, q->dataset ? q->dataset : "");
+    if (ds == NULL) {
+        hearth_cause_set(cause, "this node has no dataset '%s'", q->dataset ? q->dataset : "");
+        return HEARTH_ERR_NOT_FOUND;
+    }
+    if (q->n_group_by > NODE_ANSWER_MAX_GROUP_BY) {
+        hearth_cause_set(cause, "at most %d GROUP BY columns", NODE_ANSWER_MAX_GROUP_BY);
+        return HEARTH_ERR_TOO_BIG;
+    }
+    if (q->measure != HEARTH__MEASURE__MEASURE_COUNT_RECORDS &&
+        q->measure != HEARTH__MEASURE__MEASURE_COUNT_PERSONS) {
+        hearth_cause_set(cause, "this node answers COUNT(*) and COUNT(PERSONS) only");
+        return HEARTH_ERR_REFUSED;
+    }
+    int cols[NODE_ANSWER_MAX_GROUP_BY];
+    for (size_t k = 0; k < q->n_group_by; k++) {
+        cols[k] = node_store_column_index(ds, q->group_by[k]);
+        if (cols[k] < 0) {
+            hearth_cause_set(cause, "no column '%s' in dataset %s", q->group_by[k], ds->name);
+            return HEARTH_ERR_NOT_FOUND;
+        }
+    }
+    char *where = NULL;
+    hearth_err_t rc = build_filter(ds, q, &where, cause);
+    if (rc != HEARTH_OK)
+        return rc;
+    Hearth__SubResult *r = hearth_malloc(sizeof *r);
+    hearth__sub_result__init(r);
+    r->query_id = hearth_strdup(q->query_id ? q->query_id : "");
+    hearth_buf_t sql;
+    hearth_buf_init(&sql, 1u << 26);
+    hearth_buf_t cols_sql;
+    hearth_buf_init(&cols_sql, 256);
+    for (size_t k = 0; k < q->n_group_by; k++)
+        hearth_buf_printf(&cols_sql, "%sa%d", k ? ", " : "", cols[k]);
+    sqlite3 *db = node_store_db(store);
+    if (q->n_group_by) {
+        hearth_buf_printf(&sql, "SELECT %s, COUNT(*), COUNT(DISTINCT person) FROM d_%lld "
+                          "WHERE %s GROUP BY %s ORDER BY %s", hearth_buf_str(&cols_sql),
+                          (long long)ds->id, where, hearth_buf_str(&cols_sql),
+                          hearth_buf_str(&cols_sql));
+        rc = run_sql(db, hearth_buf_str(&sql), q, q->n_group_by, r, false, cause);
+        hearth_buf_reset(&sql);
+    }
+    if (rc == HEARTH_OK) {
+        hearth_buf_printf(&sql, "SELECT COUNT(*), COUNT(DISTINCT person) FROM d_%lld WHERE %s",
+                          (long long)ds->id, where);
+        rc = run_sql(db, hearth_buf_str(&sql), q, 0, r, true, cause);
+    }
+    hearth_buf_free(&sql);
+    hearth_buf_free(&cols_sql);
+    free(where);
+    if (rc != HEARTH_OK) {
+        node_answer_free(&r);
+        return rc;
+    }
+    r->ok = 1;
+    *out = r;
+    return HEARTH_OK;
+}

@@ -1,1 +1,120 @@
-/* placeholder */
+#include "node_config.h"
+#include "hearth_file.h"
+#include "hearth_mem.h"
+
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    node_config_t *cfg;
+    const char *dir;
+    char *cause;
+} load_ctx_t;
+
+bool node_config_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > NODE_NAME_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static void set_path(load_ctx_t *ctx, char **slot, const char *value)
+{
+    free(*slot);
+    *slot = hearth_path_resolve(ctx->dir, value);
+}
+
+static int on_setting(void *user, const char *section, const char *name, const char *value)
+{
+    load_ctx_t *ctx = user;
+    node_config_t *cfg = ctx->cfg;
+    if (strcmp(section, "node") == 0) {
+        if (strcmp(name, "name") == 0) {
+            if (!node_config_name_valid(value)) {
+                hearth_cause_set(&ctx->cause, "[node] name must be 1-63 of a-z, 0-9 "
+                                 "and _, starting with a letter");
+                return 0;
+            }
+            strcpy(cfg->name, value);
+            return 1;
+        }
+        if (strcmp(name, "database") == 0)
+            return set_path(ctx, &cfg->database, value), 1;
+        if (strcmp(name, "linkage_key") == 0)
+            return set_path(ctx, &cfg->linkage_key, value), 1;
+        if (strcmp(name, "curve_key") == 0)
+            return set_path(ctx, &cfg->curve_key, value), 1;
+    } else if (strcmp(section, "gateway") == 0) {
+        if (strcmp(name, "endpoint") == 0) {
+            free(cfg->gateway_endpoint);
+            cfg->gateway_endpoint = hearth_strdup(value);
+            return 1;
+        }
+        if (strcmp(name, "public_key") == 0)
+            return set_path(ctx, &cfg->gateway_public, value), 1;
+    }
+    hearth_cause_set(&ctx->cause, "unknown setting '%s' in section [%s]", name, section);
+    return 0;
+}
+
+hearth_err_t node_config_load(const char *path, node_config_t **out, char **cause)
+{
+    *out = NULL;
+    load_ctx_t ctx = {.cfg = hearth_calloc(1, sizeof(node_config_t)), .cause = NULL};
+    char *dir = hearth_path_dirname(path);
+    ctx.dir = dir;
+    hearth_err_t rc = HEARTH_OK;
+    int line = ini_parse(path, on_setting, &ctx);
+    if (line < 0) {
+        hearth_cause_set(cause, "cannot read config '%s'", path);
+        rc = HEARTH_ERR_NOT_FOUND;
+        goto fail;
+    }
+    if (line > 0) {
+        hearth_cause_set(cause, "%s:%d: %s", path, line,
+                         ctx.cause ? ctx.cause : "syntax error");
+        rc = HEARTH_ERR_CONFIG;
+        goto fail;
+    }
+    const char *missing = ctx.cfg->name[0] == '\0' ? "[node] name"
+                        : !ctx.cfg->database ? "[node] database"
+                        : !ctx.cfg->linkage_key ? "[node] linkage_key"
+                        : !ctx.cfg->curve_key ? "[node] curve_key"
+                        : !ctx.cfg->gateway_endpoint ? "[gateway] endpoint"
+                        : !ctx.cfg->gateway_public ? "[gateway] public_key" : NULL;
+    if (missing) {
+        hearth_cause_set(cause, "%s: missing setting %s", path, missing);
+        rc = HEARTH_ERR_CONFIG;
+        goto fail;
+    }
+    free(ctx.cause);
+    free(dir);
+    *out = ctx.cfg;
+    return HEARTH_OK;
+fail:
+    free(ctx.cause);
+    free(dir);
+    node_config_destroy(&ctx.cfg);
+    return rc;
+}
+
+void node_config_destroy(node_config_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    node_config_t *self = *self_p;
+    free(self->database);
+    free(self->linkage_key);
+    free(self->curve_key);
+    free(self->gateway_endpoint);
+    free(self->gateway_public);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,1 +1,713 @@
-/* placeholder */
+#include "node_ingest.h"
+#include "hearth_buf.h"
+#include "hearth_mem.h"
+#include "node_csv.h"
+#include "node_link.h"
+
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Header names that carry identifiers, with the aliases real extracts use.
+ * Matching is on the normalised name. */
+static const struct {
+    const char *name;
+    node_id_field_t field;
+} ID_COLUMNS[] = {
+    {"nhs_number", NODE_ID_NHS}, {"nhs_no", NODE_ID_NHS}, {"nhsnumber", NODE_ID_NHS},
+    {"nhs", NODE_ID_NHS},
+    {"date_of_birth", NODE_ID_DOB}, {"dob", NODE_ID_DOB}, {"birth_date", NODE_ID_DOB},
+    {"dateofbirth", NODE_ID_DOB},
+    {"sex", NODE_ID_SEX}, {"gender", NODE_ID_SEX},
+    {"postcode", NODE_ID_POSTCODE}, {"post_code", NODE_ID_POSTCODE},
+    {"postal_code", NODE_ID_POSTCODE},
+};
+
+/* Direct identifiers that have no token role: never stored. */
+static const char *const EXCLUDED_COLUMNS[] = {
+    "name", "full_name", "first_name", "forename", "forenames", "given_name",
+    "surname", "last_name", "family_name", "address", "address_line_1",
+    "address_line_2", "address_1", "address_2", "street", "email",
+    "email_address", "phone", "telephone", "phone_number", "mobile",
+    "mobile_number", "nhs_number_raw", "ni_number", "national_insurance_number",
+};
+
+#define NO_ID (-1)
+
+typedef struct {
+    int role;          /* NO_ID, or a node_id_field_t */
+    bool excluded;
+    int attr;          /* attribute ordinal, or -1 */
+} col_plan_t;
+
+/* Rows kept in memory between reading and writing, because every row's
+ * person id is known only once the whole file has been linked. */
+typedef struct {
+    uint8_t (*nhs)[KEYS_TOKEN_LEN];
+    uint8_t (*dsp)[KEYS_TOKEN_LEN];
+    uint8_t *flags;            /* bit 0: has nhs token, bit 1: has dsp */
+    size_t *cell_off;          /* nrows * nattr offsets into text */
+    uint32_t *cell_len;        /* UINT32_MAX for NULL */
+    size_t nrows, cap;
+    hearth_buf_t text;
+} rows_t;
+
+#define CELL_NULL UINT32_MAX
+
+bool node_ingest_column_name(const char *in, size_t len, char out[64])
+{
+    size_t n = 0;
+    bool pending_sep = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        bool word = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!word) {
+            pending_sep = n > 0;
+            continue;
+        }
+        if (n == 0 && c >= '0' && c <= '9') {
+            out[n++] = 'c';
+            out[n++] = '_';
+        }
+        if (pending_sep) {
+            if (n + 1 > 63)
+                return false;
+            out[n++] = '_';
+            pending_sep = false;
+        }
+        if (n + 1 > 63)
+            return false;
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+void node_ingest_report_destroy(node_ingest_report_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    node_ingest_report_t *r = *self_p;
+    for (size_t i = 0; i < r->nattributes; i++)
+        free(r->attributes[i]);
+    for (size_t i = 0; i < r->nexcluded; i++)
+        free(r->excluded[i]);
+    free(r->attributes);
+    free(r->excluded);
+    free(r->dataset);
+    free(r);
+    *self_p = NULL;
+}
+
+static void reject(node_ingest_report_t *r, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reject(node_ingest_report_t *r, uint64_t line, const char *fmt, ...)
+{
+    r->rows_rejected++;
+    if (r->nrejects >= NODE_INGEST_MAX_LISTED)
+        return;
+    node_ingest_reject_t *j = &r->rejects[r->nrejects++];
+    j->line = line;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->reason, sizeof j->reason, fmt, ap);
+    va_end(ap);
+}
+
+static void rows_free(rows_t *rows)
+{
+    if (rows->nhs)
+        OPENSSL_cleanse(rows->nhs, rows->cap * KEYS_TOKEN_LEN);
+    if (rows->dsp)
+        OPENSSL_cleanse(rows->dsp, rows->cap * KEYS_TOKEN_LEN);
+    free(rows->nhs);
+    free(rows->dsp);
+    free(rows->flags);
+    free(rows->cell_off);
+    free(rows->cell_len);
+    hearth_buf_free(&rows->text);
+}
+
+static void rows_grow(rows_t *rows, size_t nattr)
+{
+    if (rows->nrows < rows->cap)
+        return;
+    rows->cap = rows->cap ? rows->cap * 2 : 4096;
+    rows->nhs = hearth_reallocarray(rows->nhs, rows->cap, KEYS_TOKEN_LEN);
+    rows->dsp = hearth_reallocarray(rows->dsp, rows->cap, KEYS_TOKEN_LEN);
+    rows->flags = hearth_reallocarray(rows->flags, rows->cap, 1);
+    size_t cells = nattr ? nattr : 1;
+    rows->cell_off = hearth_reallocarray(rows->cell_off, rows->cap, cells * sizeof(size_t));
+    rows->cell_len = hearth_reallocarray(rows->cell_len, rows->cap, cells * sizeof(uint32_t));
+}
+
+/* Trims ASCII blanks: " Abbey " and "Abbey" are the same category. */
+static void trim(const char **s, size_t *len)
+{
+    while (*len > 0 && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* Plans what happens to each header column. Fails on an unusable header. */
+static hearth_err_t plan_header(const node_csv_record_t *hdr, col_plan_t *plan,
+                                node_ingest_report_t *r, char **cause)
+{
+    char (*names)[64] = hearth_calloc(hdr->nfields, 64);
+    hearth_err_t rc = HEARTH_ERR_CSV;
+    for (size_t i = 0; i < hdr->nfields; i++) {
+        plan[i].role = NO_ID;
+        plan[i].excluded = false;
+        plan[i].attr = -1;
+        if (!node_ingest_column_name(hdr->fields[i], hdr->lens[i], names[i])) {
+            hearth_cause_set(cause, "header column %zu has no usable name (it needs "
+                             "a letter or digit, and at most 63 characters)", i + 1);
+            goto done;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(names[k], names[i]) == 0) {
+                hearth_cause_set(cause, "header columns %zu and %zu are both called '%s'",
+                                 k + 1, i + 1, names[i]);
+                goto done;
+            }
+        }
+        for (size_t k = 0; k < sizeof ID_COLUMNS / sizeof *ID_COLUMNS; k++) {
+            if (strcmp(names[i], ID_COLUMNS[k].name) == 0) {
+                node_id_field_t f = ID_COLUMNS[k].field;
+                if (r->has_id[f]) {
+                    hearth_cause_set(cause, "header column %zu ('%s') is a second %s "
+                                     "column", i + 1, names[i],
+                                     ID_COLUMNS[k].name);
+                    goto done;
+                }
+                r->has_id[f] = true;
+                plan[i].role = (int)f;
+            }
+        }
+        for (size_t k = 0; k < sizeof EXCLUDED_COLUMNS / sizeof *EXCLUDED_COLUMNS; k++)
+            if (strcmp(names[i], EXCLUDED_COLUMNS[k]) == 0)
+                plan[i].excluded = true;
+        if (plan[i].excluded) {
+            r->excluded = hearth_reallocarray(r->excluded, r->nexcluded + 1, sizeof(char *));
+            r->excluded[r->nexcluded++] = hearth_strdup(names[i]);
+        } else if (plan[i].role == NO_ID) {
+            plan[i].attr = (int)r->nattributes;
+            r->attributes = hearth_reallocarray(r->attributes, r->nattributes + 1,
+                                                sizeof(char *));
+            r->attributes[r->nattributes++] = hearth_strdup(names[i]);
+        }
+    }
+    rc = HEARTH_OK;
+done:
+    free(names);
+    return rc;
+}
+
+/* Reads every data row: identifiers to tokens, attributes to the arena. */
+static hearth_err_t read_rows(node_csv_t *csv, const keys_token_t *tok, size_t nheader,
+                              const col_plan_t *plan, rows_t *rows,
+                              node_ingest_report_t *r, char **cause)
+{
+    size_t nattr = r->nattributes;
+    node_csv_record_t rec;
+    hearth_err_t rc;
+    while ((rc = node_csv_next(csv, &rec, cause)) == HEARTH_OK) {
+        r->rows_read++;
+        if (rec.error) {
+            reject(r, rec.line, "%s", rec.error);
+            continue;
+        }
+        if (rec.nfields != nheader) {
+            reject(r, rec.line, "expected %zu fields, found %zu", nheader, rec.nfields);
+            continue;
+        }
+        rows_grow(rows, nattr);
+        size_t row = rows->nrows;
+        char nhs[KEYS_NHS_LEN + 1], dob[KEYS_DOB_LEN + 1], pc[KEYS_POSTCODE_MAX + 1];
+        char sex = 0;
+        size_t pc_len = 0;
+        keys_ident_status_t st[NODE_ID_COUNT] = {KEYS_IDENT_EMPTY, KEYS_IDENT_EMPTY,
+                                                 KEYS_IDENT_EMPTY, KEYS_IDENT_EMPTY};
+        bool overflow = false;
+        for (size_t i = 0; i < nheader; i++) {
+            const char *v = rec.fields[i];
+            size_t len = rec.lens[i];
+            switch (plan[i].role) {
+            case NODE_ID_NHS: st[NODE_ID_NHS] = keys_ident_nhs(v, len, nhs); break;
+            case NODE_ID_DOB: st[NODE_ID_DOB] = keys_ident_dob(v, len, dob); break;
+            case NODE_ID_SEX: st[NODE_ID_SEX] = keys_ident_sex(v, len, &sex); break;
+            case NODE_ID_POSTCODE:
+                st[NODE_ID_POSTCODE] = keys_ident_postcode(v, len, pc, &pc_len);
+                break;
+            default:
+                if (plan[i].attr < 0)
+                    break;
+                trim(&v, &len);
+                size_t cell = row * nattr + (size_t)plan[i].attr;
+                if (len == 0) {
+                    rows->cell_len[cell] = CELL_NULL;
+                    break;
+                }
+                rows->cell_off[cell] = rows->text.len;
+                rows->cell_len[cell] = (uint32_t)len;
+                if (hearth_buf_add(&rows->text, v, len) != HEARTH_OK)
+                    overflow = true;
+            }
+        }
+        if (overflow) {
+            hearth_cause_set(cause, "the extract's attribute text exceeds %zu bytes",
+                             rows->text.max);
+            OPENSSL_cleanse(nhs, sizeof nhs);
+            return HEARTH_ERR_TOO_BIG;
+        }
+        for (int f = 0; f < NODE_ID_COUNT; f++)
+            if (r->has_id[f])
+                r->id_status[f][st[f]]++;
+        uint8_t flags = 0;
+        if (st[NODE_ID_NHS] == KEYS_IDENT_OK) {
+            keys_token_nhs(tok, nhs, rows->nhs[row]);
+            flags |= 1;
+        }
+        if (st[NODE_ID_DOB] == KEYS_IDENT_OK && st[NODE_ID_SEX] == KEYS_IDENT_OK &&
+            st[NODE_ID_POSTCODE] == KEYS_IDENT_OK) {
+            keys_token_dsp(tok, dob, sex, pc, pc_len, rows->dsp[row]);
+            flags |= 2;
+        }
+        /* The normalised identifiers live on the stack only for this row. */
+        OPENSSL_cleanse(nhs, sizeof nhs);
+        OPENSSL_cleanse(dob, sizeof dob);
+        OPENSSL_cleanse(pc, sizeof pc);
+        rows->flags[row] = flags;
+        r->with_nhs += (flags & 1) != 0;
+        r->with_dsp += (flags & 2) != 0;
+        r->with_both += flags == 3;
+        r->with_none += flags == 0;
+        rows->nrows++;
+    }
+    return rc == HEARTH_ERR_NOT_FOUND ? HEARTH_OK : rc;
+}
+
+static hearth_err_t db_fail(sqlite3 *db, const char *what, char **cause)
+{
+    hearth_cause_set(cause, "database (%s): %s", what, sqlite3_errmsg(db));
+    return HEARTH_ERR_DB;
+}
+
+/* Existing records of the node's other datasets, for linking. */
+typedef struct {
+    int64_t table_id;
+    int64_t rec;
+    int64_t person;
+} existing_t;
+
+static hearth_err_t load_existing(node_store_t *store, const char *skip, node_link_t *link,
+                                  existing_t **out, size_t *nout, char **cause)
+{
+    sqlite3 *db = node_store_db(store);
+    existing_t *ex = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t d = 0; d < node_store_ndatasets(store); d++) {
+        const node_store_dataset_t *ds = node_store_dataset(store, d);
+        if (strcmp(ds->name, skip) == 0)
+            continue;
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT rec, person, t_nhs, t_dsp FROM d_%lld",
+                 (long long)ds->id);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+            free(ex);
+            return db_fail(db, "reading linked datasets", cause);
+        }
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 4096;
+                ex = hearth_reallocarray(ex, cap, sizeof *ex);
+            }
+            ex[n].table_id = ds->id;
+            ex[n].rec = sqlite3_column_int64(st, 0);
+            ex[n].person = sqlite3_column_int64(st, 1);
+            const void *a = sqlite3_column_blob(st, 2);
+            const void *b = sqlite3_column_blob(st, 3);
+            if (a && sqlite3_column_bytes(st, 2) != KEYS_TOKEN_LEN)
+                a = NULL;
+            if (b && sqlite3_column_bytes(st, 3) != KEYS_TOKEN_LEN)
+                b = NULL;
+            node_link_add(link, a, b, ex[n].person);
+            n++;
+        }
+        sqlite3_finalize(st);
+        if (step != SQLITE_DONE) {
+            free(ex);
+            return db_fail(db, "reading linked datasets", cause);
+        }
+    }
+    *out = ex;
+    *nout = n;
+    return HEARTH_OK;
+}
+
+static hearth_err_t check_key(node_store_t *store, const char *key_id, char **cause)
+{
+    char *stored = NULL;
+    hearth_err_t rc = node_store_meta_get(store, "linkage_key_id", &stored, cause);
+    if (rc != HEARTH_OK)
+        return rc;
+    if (stored == NULL)
+        return node_store_meta_set(store, "linkage_key_id", key_id, cause);
+    if (strcmp(stored, key_id) != 0) {
+        hearth_cause_set(cause, "this node's data were tokenised with linkage key %s, "
+                         "but the configured key is %s; their tokens would never link",
+                         stored, key_id);
+        rc = HEARTH_ERR_REFUSED;
+    }
+    free(stored);
+    return rc;
+}
+
+/* Replaces the old version of the dataset with a new, empty table. */
+static hearth_err_t create_dataset(node_store_t *store, const char *name,
+                                   const node_ingest_report_t *r, int64_t *id_out,
+                                   char **cause)
+{
+    sqlite3 *db = node_store_db(store);
+    const node_store_dataset_t *old = node_store_find(store, name);
+    hearth_err_t rc;
+    if (old) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "DROP TABLE d_%lld", (long long)old->id);
+        if ((rc = node_store_exec(store, sql, cause)) != HEARTH_OK)
+            return rc;
+        sqlite3_stmt *del = NULL;
+        if (sqlite3_prepare_v2(db, "DELETE FROM datasets WHERE id = ?", -1, &del, NULL) != SQLITE_OK)
+            return db_fail(db, "replacing dataset", cause);
+        sqlite3_bind_int64(del, 1, old->id);
+        int step = sqlite3_step(del);
+        sqlite3_finalize(del);
+        if (step != SQLITE_DONE)
+            return db_fail(db, "replacing dataset", cause);
+    }
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO datasets(name, rows, persons, ingested_at) "
+                           "VALUES(?, 0, 0, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                           -1, &ins, NULL) != SQLITE_OK)
+        return db_fail(db, "creating dataset", cause);
+    sqlite3_bind_text(ins, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(ins);
+    sqlite3_finalize(ins);
+    if (step != SQLITE_DONE)
+        return db_fail(db, "creating dataset", cause);
+    int64_t id = sqlite3_last_insert_rowid(db);
+    hearth_buf_t sql;
+    hearth_buf_init(&sql, 1u << 20);
+    hearth_buf_printf(&sql, "CREATE TABLE d_%lld(rec INTEGER PRIMARY KEY, person INTEGER "
+                      "NOT NULL, t_nhs BLOB, t_dsp BLOB", (long long)id);
+    for (size_t i = 0; i < r->nattributes; i++)
+        hearth_buf_printf(&sql, ", a%zu", i);
+    hearth_buf_adds(&sql, ")");
+    rc = node_store_exec(store, hearth_buf_str(&sql), cause);
+    hearth_buf_free(&sql);
+    if (rc != HEARTH_OK)
+        return rc;
+    sqlite3_stmt *col = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO columns VALUES(?, ?, ?, ?)", -1, &col, NULL) != SQLITE_OK)
+        return db_fail(db, "creating dataset", cause);
+    for (size_t i = 0; i < r->nattributes; i++) {
+        sqlite3_reset(col);
+        sqlite3_bind_int64(col, 1, id);
+        sqlite3_bind_int64(col, 2, (int64_t)i);
+        sqlite3_bind_text(col, 3, r->attributes[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int(col, 4, NODE_COL_CATEGORICAL);
+        if (sqlite3_step(col) != SQLITE_DONE) {
+            sqlite3_finalize(col);
+            return db_fail(db, "creating dataset", cause);
+        }
+    }
+    sqlite3_finalize(col);
+    *id_out = id;
+    return HEARTH_OK;
+}
+
+static hearth_err_t insert_rows(sqlite3 *db, int64_t id, const rows_t *rows, size_t nattr,
+                                const int64_t *person, char **cause)
+{
+    hearth_buf_t sql;
+    hearth_buf_init(&sql, 1u << 20);
+    hearth_buf_printf(&sql, "INSERT INTO d_%lld VALUES(?, ?, ?, ?", (long long)id);
+    for (size_t i = 0; i < nattr; i++)
+        hearth_buf_adds(&sql, ", ?");
+    hearth_buf_adds(&sql, ")");
+    sqlite3_stmt *st = NULL;
+    int prc = sqlite3_prepare_v2(db, hearth_buf_str(&sql), -1, &st, NULL);
+    hearth_buf_free(&sql);
+    if (prc != SQLITE_OK)
+        return db_fail(db, "storing rows", cause);
+    for (size_t row = 0; row < rows->nrows; row++) {
+        sqlite3_bind_int64(st, 1, (int64_t)row + 1);
+        sqlite3_bind_int64(st, 2, person[row]);
+        if (rows->flags[row] & 1)
+            sqlite3_bind_blob(st, 3, rows->nhs[row], KEYS_TOKEN_LEN, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 3);
+        if (rows->flags[row] & 2)
+            sqlite3_bind_blob(st, 4, rows->dsp[row], KEYS_TOKEN_LEN, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 4);
+        for (size_t a = 0; a < nattr; a++) {
+            size_t cell = row * nattr + a;
+            if (rows->cell_len[cell] == CELL_NULL)
+                sqlite3_bind_null(st, (int)a + 5);
+            else
+                sqlite3_bind_text(st, (int)a + 5, rows->text.data + rows->cell_off[cell],
+                                  (int)rows->cell_len[cell], SQLITE_STATIC);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return db_fail(db, "storing rows", cause);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return HEARTH_OK;
+}
+
+/* Moves existing records whose person id changed through new links. */
+static hearth_err_t update_existing(sqlite3 *db, const existing_t *ex, size_t n,
+                                    const int64_t *person, char **cause)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t table = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (person[i] == ex[i].person)
+            continue;
+        if (ex[i].table_id != table) {
+            sqlite3_finalize(st);
+            st = NULL;
+            char sql[80];
+            snprintf(sql, sizeof sql, "UPDATE d_%lld SET person = ? WHERE rec = ?",
+                     (long long)ex[i].table_id);
+            if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_fail(db, "relinking", cause);
+            table = ex[i].table_id;
+        }
+        sqlite3_bind_int64(st, 1, person[i]);
+        sqlite3_bind_int64(st, 2, ex[i].rec);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return db_fail(db, "relinking", cause);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return HEARTH_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static uint64_t count_distinct(const int64_t *ids, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int64_t *copy = hearth_reallocarray(NULL, n, sizeof *copy);
+    memcpy(copy, ids, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, cmp_i64);
+    uint64_t d = 1;
+    for (size_t i = 1; i < n; i++)
+        d += copy[i] != copy[i - 1];
+    free(copy);
+    return d;
+}
+
+static hearth_err_t finish_counts(node_store_t *store, int64_t id, const node_ingest_report_t *r,
+                                  char **cause)
+{
+    sqlite3 *db = node_store_db(store);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "UPDATE datasets SET rows = ?, persons = ? WHERE id = ?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_fail(db, "counting", cause);
+    sqlite3_bind_int64(st, 1, (int64_t)r->rows_stored);
+    sqlite3_bind_int64(st, 2, (int64_t)r->persons_dataset);
+    sqlite3_bind_int64(st, 3, id);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return db_fail(db, "counting", cause);
+    /* Other datasets' person counts change when the new rows merge two of
+     * their people; recount them all (one pass over each table). */
+    for (size_t d = 0; d < node_store_ndatasets(store); d++) {
+        const node_store_dataset_t *ds = node_store_dataset(store, d);
+        if (strcmp(ds->name, r->dataset) == 0)
+            continue;
+        char sql[160];
+        snprintf(sql, sizeof sql, "UPDATE datasets SET persons = (SELECT COUNT(DISTINCT "
+                 "person) FROM d_%lld) WHERE id = %lld", (long long)ds->id, (long long)ds->id);
+        hearth_err_t rc = node_store_exec(store, sql, cause);
+        if (rc != HEARTH_OK)
+            return rc;
+    }
+    return HEARTH_OK;
+}
+
+hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
+                             const char *key_id, const char *dataset,
+                             const char *csv_path, const node_ingest_options_t *opt,
+                             node_ingest_report_t **report, char **cause)
+{
+    *report = NULL;
+    node_ingest_report_t *r = hearth_calloc(1, sizeof *r);
+    r->dataset = hearth_strdup(dataset);
+    node_csv_t *csv = NULL;
+    node_link_t *link = NULL;
+    existing_t *ex = NULL;
+    size_t nex = 0;
+    col_plan_t *plan = NULL;
+    rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    /* Attribute text is held in memory until the rows are linked; 8 GiB is
+     * far above any extract a node should be loading in one go. */
+    hearth_buf_init(&rows.text, (size_t)8 << 30);
+    bool in_tx = false;
+    sqlite3 *db = node_store_db(store);
+    hearth_err_t rc;
+
+    if ((rc = node_csv_open(csv_path, &csv, cause)) != HEARTH_OK)
+        goto fail;
+    node_csv_record_t hdr;
+    rc = node_csv_next(csv, &hdr, cause);
+    if (rc == HEARTH_ERR_NOT_FOUND) {
+        hearth_cause_set(cause, "'%s' is empty: a header row is needed", csv_path);
+        rc = HEARTH_ERR_CSV;
+    }
+    if (rc != HEARTH_OK)
+        goto fail;
+    if (hdr.error) {
+        hearth_cause_set(cause, "the header row (line %llu) is malformed: %s",
+                         (unsigned long long)hdr.line, hdr.error);
+        rc = HEARTH_ERR_CSV;
+        goto fail;
+    }
+    size_t nheader = hdr.nfields;
+    plan = hearth_calloc(nheader, sizeof *plan);
+    if ((rc = plan_header(&hdr, plan, r, cause)) != HEARTH_OK)
+        goto fail;
+    if (!r->has_id[NODE_ID_NHS] && !(r->has_id[NODE_ID_DOB] && r->has_id[NODE_ID_SEX] &&
+                                      r->has_id[NODE_ID_POSTCODE])) {
+        hearth_cause_set(cause, "the extract has no identifier columns to link on: it needs "
+                         "nhs_number, or date_of_birth, sex and postcode");
+        rc = HEARTH_ERR_CSV;
+        goto fail;
+    }
+    if ((rc = read_rows(csv, tok, nheader, plan, &rows, r, cause)) != HEARTH_OK)
+        goto fail;
+    if (opt && opt->strict && r->rows_rejected > 0) {
+        hearth_cause_set(cause, "%llu row(s) rejected and --strict given: nothing was stored",
+                         (unsigned long long)r->rows_rejected);
+        rc = HEARTH_ERR_CSV;
+        goto fail;
+    }
+
+    if ((rc = node_store_exec(store, "BEGIN IMMEDIATE", cause)) != HEARTH_OK)
+        goto fail;
+    in_tx = true;
+    if ((rc = check_key(store, key_id, cause)) != HEARTH_OK)
+        goto fail;
+    link = node_link_new();
+    if ((rc = load_existing(store, dataset, link, &ex, &nex, cause)) != HEARTH_OK)
+        goto fail;
+    for (size_t i = 0; i < rows.nrows; i++)
+        node_link_add(link, (rows.flags[i] & 1) ? rows.nhs[i] : NULL,
+                      (rows.flags[i] & 2) ? rows.dsp[i] : NULL, 0);
+    const int64_t *person = node_link_resolve(link, &r->persons_node);
+    r->persons_dataset = count_distinct(person + nex, rows.nrows);
+    r->rows_stored = rows.nrows;
+    int64_t id = 0;
+    if ((rc = update_existing(db, ex, nex, person, cause)) != HEARTH_OK ||
+        (rc = create_dataset(store, dataset, r, &id, cause)) != HEARTH_OK ||
+        (rc = insert_rows(db, id, &rows, r->nattributes, person + nex, cause)) != HEARTH_OK ||
+        (rc = finish_counts(store, id, r, cause)) != HEARTH_OK ||
+        (rc = node_store_exec(store, "COMMIT", cause)) != HEARTH_OK)
+        goto fail;
+    in_tx = false;
+    rc = node_store_reload(store, cause);
+fail:
+    if (in_tx)
+        (void)node_store_exec(store, "ROLLBACK", NULL);
+    if (rc != HEARTH_OK)
+        r->rows_stored = 0;
+    node_csv_destroy(&csv);
+    node_link_destroy(&link);
+    free(ex);
+    free(plan);
+    rows_free(&rows);
+    *report = r;
+    return rc;
+}
+
+static const char *const ID_NAMES[NODE_ID_COUNT] = {"nhs_number", "date_of_birth", "sex",
+                                                   "postcode"};
+
+char *node_ingest_report_format(const node_ingest_report_t *r)
+{
+    hearth_buf_t b;
+    hearth_buf_init(&b, 1u << 20);
+    hearth_buf_printf(&b, "ingest report for dataset %s\n", r->dataset);
+    hearth_buf_printf(&b, "  rows read:        %llu\n", (unsigned long long)r->rows_read);
+    hearth_buf_printf(&b, "  rows stored:      %llu\n", (unsigned long long)r->rows_stored);
+    hearth_buf_printf(&b, "  rows rejected:    %llu\n", (unsigned long long)r->rows_rejected);
+    hearth_buf_printf(&b, "  with NHS token:   %llu\n", (unsigned long long)r->with_nhs);
+    hearth_buf_printf(&b, "  with DOB+sex+postcode token: %llu\n",
+                      (unsigned long long)r->with_dsp);
+    hearth_buf_printf(&b, "  with both tokens: %llu\n", (unsigned long long)r->with_both);
+    hearth_buf_printf(&b, "  with no token:    %llu (counted, but never linked)\n",
+                      (unsigned long long)r->with_none);
+    hearth_buf_printf(&b, "  persons in dataset: %llu; persons at this node: %llu\n",
+                      (unsigned long long)r->persons_dataset,
+                      (unsigned long long)r->persons_node);
+    hearth_buf_adds(&b, "  identifier columns:");
+    bool any = false;
+    for (int f = 0; f < NODE_ID_COUNT; f++) {
+        if (!r->has_id[f])
+            continue;
+        hearth_buf_printf(&b, "\n    %-14s", ID_NAMES[f]);
+        for (int s = 0; s <= KEYS_IDENT_BAD_DATE; s++)
+            if (r->id_status[f][s])
+                hearth_buf_printf(&b, " %s: %llu;", s == KEYS_IDENT_OK ? "valid"
+                                  : keys_ident_strstatus((keys_ident_status_t)s),
+                                  (unsigned long long)r->id_status[f][s]);
+        any = true;
+    }
+    if (!any)
+        hearth_buf_adds(&b, " none");
+    hearth_buf_adds(&b, "\n  attributes stored:");
+    for (size_t i = 0; i < r->nattributes; i++)
+        hearth_buf_printf(&b, " %s", r->attributes[i]);
+    if (r->nattributes == 0)
+        hearth_buf_adds(&b, " none");
+    hearth_buf_adds(&b, "\n");
+    if (r->nexcluded) {
+        hearth_buf_adds(&b, "  excluded (direct identifiers, never stored):");
+        for (size_t i = 0; i < r->nexcluded; i++)
+            hearth_buf_printf(&b, " %s", r->excluded[i]);
+        hearth_buf_adds(&b, "\n");
+    }
+    for (size_t i = 0; i < r->nrejects; i++)
+        hearth_buf_printf(&b, "  rejected line %llu: %s\n",
+                          (unsigned long long)r->rejects[i].line, r->rejects[i].reason);
+    if (r->rows_rejected > r->nrejects)
+        hearth_buf_printf(&b, "  ... and %llu more rejected rows\n",
+                          (unsigned long long)(r->rows_rejected - r->nrejects));
+    return hearth_buf_take(&b);
+}

@@ -1,1 +1,174 @@
-int main(void) { return 0; }
+/* hearth-node: a partner's node. `ingest` loads a CSV extract (identifiers
+ * become tokens and are dropped); `serve` connects out to the gateway and
+ * answers sub-queries with aggregates; `datasets` lists what is loaded. */
+#include "hearth_err.h"
+#include "hearth_log.h"
+#include "keys_file.h"
+#include "keys_token.h"
+#include "node_config.h"
+#include "node_ingest.h"
+#include "node_serve.h"
+#include "node_store.h"
+
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+static const char USAGE[] =
+    "usage: hearth-node ingest --config node.ini [--strict] DATASET FILE.csv\n"
+    "       hearth-node serve --config node.ini\n"
+    "       hearth-node datasets --config node.ini\n"
+    "\n"
+    "  ingest    load a CSV extract as DATASET (replacing any earlier version);\n"
+    "            identifiers become keyed tokens and are never stored\n"
+    "  serve     connect to the gateway and answer aggregate sub-queries\n"
+    "  datasets  list the datasets this node holds\n"
+    "\n"
+    "  --config FILE  the node's configuration (see docs/data-manager.md)\n"
+    "  --strict       with ingest: store nothing if any row is rejected\n";
+
+/* The only process-wide state: written by the signal handler, read by the
+ * serve loop. A signal handler can reach nothing else. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int fail(const char *cause, hearth_err_t rc)
+{
+    fprintf(stderr, "hearth-node: %s\n", cause ? cause : hearth_strerror(rc));
+    return rc == HEARTH_ERR_USAGE ? EXIT_USAGE : EXIT_ERROR;
+}
+
+static int cmd_ingest(const node_config_t *cfg, bool strict, const char *dataset,
+                      const char *file)
+{
+    char *cause = NULL;
+    node_store_t *store = NULL;
+    keys_token_t *tok = NULL;
+    node_ingest_report_t *report = NULL;
+    uint8_t key[KEYS_LINKAGE_KEY_LEN];
+    char key_id[KEYS_KEY_ID_LEN + 1];
+    int status = EXIT_ERROR;
+    hearth_err_t rc;
+    if (!node_config_name_valid(dataset)) {
+        fprintf(stderr, "hearth-node: dataset name must be 1-63 of a-z, 0-9 and _, "
+                        "starting with a letter\n");
+        return EXIT_USAGE;
+    }
+    if ((rc = keys_linkage_load(cfg->linkage_key, key, &cause)) != HEARTH_OK)
+        goto done;
+    keys_key_id(key, key_id);
+    tok = keys_token_new(key);
+    OPENSSL_cleanse(key, sizeof key);
+    if ((rc = node_store_open(cfg->database, &store, &cause)) != HEARTH_OK)
+        goto done;
+    node_ingest_options_t opt = {.strict = strict};
+    rc = node_ingest_run(store, tok, key_id, dataset, file, &opt, &report, &cause);
+    if (report) {
+        char *text = node_ingest_report_format(report);
+        fputs(text, stdout);
+        free(text);
+    }
+    if (rc == HEARTH_OK) {
+        printf("stored %s.%s\n", cfg->name, dataset);
+        status = EXIT_OK;
+    }
+done:
+    if (rc != HEARTH_OK)
+        status = fail(cause, rc);
+    free(cause);
+    node_ingest_report_destroy(&report);
+    keys_token_destroy(&tok);
+    node_store_destroy(&store);
+    return status;
+}
+
+static int cmd_serve(const node_config_t *cfg)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    char *cause = NULL;
+    hearth_err_t rc = node_serve_run(cfg, &stop_requested, &cause);
+    int status = rc == HEARTH_OK ? EXIT_OK : fail(cause, rc);
+    free(cause);
+    return status;
+}
+
+static int cmd_datasets(const node_config_t *cfg)
+{
+    char *cause = NULL;
+    node_store_t *store = NULL;
+    hearth_err_t rc = node_store_open(cfg->database, &store, &cause);
+    if (rc != HEARTH_OK) {
+        int s = fail(cause, rc);
+        free(cause);
+        return s;
+    }
+    for (size_t i = 0; i < node_store_ndatasets(store); i++) {
+        const node_store_dataset_t *d = node_store_dataset(store, i);
+        printf("%s.%s: %lld rows, %lld persons; columns:", cfg->name, d->name,
+               (long long)d->rows, (long long)d->persons);
+        for (size_t c = 0; c < d->ncolumns; c++)
+            printf(" %s", d->columns[c].name);
+        printf("\n");
+    }
+    node_store_destroy(&store);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    const char *cmd = argv[1];
+    const char *config = NULL;
+    bool strict = false;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"strict", no_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "c:sh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 's': strict = true; break;
+        case 'h': fputs(USAGE, stdout); return EXIT_OK;
+        default: fputs(USAGE, stderr); return EXIT_USAGE;
+        }
+    }
+    int nargs = argc - optind;
+    bool ingest = strcmp(cmd, "ingest") == 0;
+    if ((!ingest && strcmp(cmd, "serve") != 0 && strcmp(cmd, "datasets") != 0) ||
+        config == NULL || nargs != (ingest ? 2 : 0) || (strict && !ingest)) {
+        fputs(USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    char *cause = NULL;
+    node_config_t *cfg = NULL;
+    hearth_err_t rc = node_config_load(config, &cfg, &cause);
+    if (rc != HEARTH_OK) {
+        int s = fail(cause, rc);
+        free(cause);
+        return s;
+    }
+    int status = ingest ? cmd_ingest(cfg, strict, argv[optind], argv[optind + 1])
+               : strcmp(cmd, "serve") == 0 ? cmd_serve(cfg) : cmd_datasets(cfg);
+    node_config_destroy(&cfg);
+    return status;
+}

@@ -1,1 +1,262 @@
-/* placeholder */
+#include "node_serve.h"
+#include "hearth_log.h"
+#include "hearth_mem.h"
+#include "keys_file.h"
+#include "keys_token.h"
+#include "node_answer.h"
+#include "node_store.h"
+#include "proto_wire.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+typedef struct {
+    const node_config_t *cfg;
+    node_store_t *store;
+    void *ctx;
+    void *dealer;
+    void *monitor;
+} node_serve_t;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static hearth_err_t send_hello(node_serve_t *self, char **cause)
+{
+    Hearth__Hello hello = HEARTH__HELLO__INIT;
+    hello.node = (char *)self->cfg->name;
+    size_t nds = node_store_ndatasets(self->store);
+    Hearth__Dataset *ds = hearth_calloc(nds, sizeof *ds);
+    Hearth__Dataset **dsp = hearth_calloc(nds, sizeof *dsp);
+    size_t ncols = 0;
+    for (size_t i = 0; i < nds; i++)
+        ncols += node_store_dataset(self->store, i)->ncolumns;
+    Hearth__Column *cols = hearth_calloc(ncols, sizeof *cols);
+    Hearth__Column **colp = hearth_calloc(ncols, sizeof *colp);
+    size_t c = 0;
+    for (size_t i = 0; i < nds; i++) {
+        const node_store_dataset_t *d = node_store_dataset(self->store, i);
+        hearth__dataset__init(&ds[i]);
+        ds[i].name = d->name;
+        ds[i].columns = &colp[c];
+        ds[i].n_columns = d->ncolumns;
+        for (size_t k = 0; k < d->ncolumns; k++, c++) {
+            hearth__column__init(&cols[c]);
+            cols[c].name = d->columns[k].name;
+            cols[c].type = (Hearth__ColumnType)d->columns[k].type;
+            colp[c] = &cols[c];
+        }
+        dsp[i] = &ds[i];
+    }
+    hello.datasets = dsp;
+    hello.n_datasets = nds;
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    hearth_err_t rc = proto_send(self->dealer, NULL, &env, 1, cause);
+    free(ds);
+    free(dsp);
+    free(cols);
+    free(colp);
+    return rc;
+}
+
+static void answer(node_serve_t *self, const Hearth__SubQuery *q)
+{
+    uint64_t t0 = now_ms();
+    char *cause = NULL;
+    Hearth__SubResult *r = NULL;
+    Hearth__SubResult refusal = HEARTH__SUB_RESULT__INIT;
+    hearth_err_t rc = node_answer_run(self->store, q, &r, &cause);
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_SUB_RESULT;
+    if (rc == HEARTH_OK) {
+        env.sub_result = r;
+    } else {
+        refusal.query_id = q->query_id;
+        refusal.ok = 0;
+        refusal.error = cause ? cause : (char *)hearth_strerror(rc);
+        env.sub_result = &refusal;
+    }
+    char *send_cause = NULL;
+    if (proto_send(self->dealer, NULL, &env, 1, &send_cause) != HEARTH_OK)
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not send answer to query %s: %s",
+                   q->query_id, send_cause);
+    if (rc == HEARTH_OK)
+        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered query %s on %s (%zu groups, "
+                   "%llu ms)", q->query_id, q->dataset, r->n_groups,
+                   (unsigned long long)(now_ms() - t0));
+    else
+        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "refused query %s: %s", q->query_id,
+                   cause ? cause : hearth_strerror(rc));
+    free(send_cause);
+    free(cause);
+    node_answer_free(&r);
+}
+
+static void on_gateway_message(node_serve_t *self)
+{
+    char *cause = NULL;
+    Hearth__Envelope *env = NULL;
+    if (proto_recv(self->dealer, NULL, PROTO_MAX_NODE_MSG, NULL, 0, &env, &cause) != HEARTH_OK) {
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "dropped a message from the gateway: %s",
+                   cause);
+        free(cause);
+        return;
+    }
+    switch (env->body_case) {
+    case HEARTH__ENVELOPE__BODY_WELCOME:
+        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "gateway accepted this node; ready");
+        break;
+    case HEARTH__ENVELOPE__BODY_SUB_QUERY:
+        answer(self, env->sub_query);
+        break;
+    case HEARTH__ENVELOPE__BODY_ERROR:
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "gateway says: %s",
+                   env->error->message ? env->error->message : "");
+        break;
+    default:
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "ignored an unexpected message from "
+                   "the gateway");
+        break;
+    }
+    proto_free(&env);
+}
+
+static void on_monitor_event(node_serve_t *self)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, self->monitor, 0) < 0) {
+        zmq_msg_close(&m);
+        return;
+    }
+    uint16_t event = 0;
+    if (zmq_msg_size(&m) >= 2)
+        memcpy(&event, zmq_msg_data(&m), sizeof event);
+    int more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+    while (more) {
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, self->monitor, 0);
+        more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        /* Every new session (first connect or after the gateway restarted)
+         * starts with an announcement of what this node holds. */
+        char *cause = NULL;
+        if (send_hello(self, &cause) != HEARTH_OK)
+            hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not announce datasets: %s",
+                       cause);
+        else
+            hearth_log(HEARTH_LOG_INFO, self->cfg->name, "connected to the gateway; "
+                       "announced %zu dataset(s)", node_store_ndatasets(self->store));
+        free(cause);
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+               event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "the gateway refused this node's key, "
+                   "or is not the gateway whose public key is pinned");
+    } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "disconnected from the gateway; "
+                   "reconnecting");
+    }
+}
+
+static hearth_err_t setup(node_serve_t *self, char **cause)
+{
+    char pub[41], sec[41], gw[41];
+    hearth_err_t rc;
+    if ((rc = keys_curve_load_secret(self->cfg->curve_key, pub, sec, cause)) != HEARTH_OK ||
+        (rc = keys_curve_load_public(self->cfg->gateway_public, gw, cause)) != HEARTH_OK)
+        goto done;
+    if ((rc = node_store_open(self->cfg->database, &self->store, cause)) != HEARTH_OK)
+        goto done;
+    self->ctx = zmq_ctx_new();
+    self->dealer = zmq_socket(self->ctx, ZMQ_DEALER);
+    int64_t maxmsg = PROTO_MAX_NODE_MSG;
+    int hb_ivl = 2000, hb_timeout = 6000, reconnect = 500, reconnect_max = 5000, zero = 0;
+    if (zmq_setsockopt(self->dealer, ZMQ_CURVE_SERVERKEY, gw, 40) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_CURVE_PUBLICKEY, pub, 40) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, 40) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_LINGER, &zero, sizeof zero) != 0) {
+        hearth_cause_set(cause, "cannot configure the gateway socket: %s", zmq_strerror(errno));
+        rc = HEARTH_ERR_NET;
+        goto done;
+    }
+    char inproc[64];
+    snprintf(inproc, sizeof inproc, "inproc://node-monitor-%p", (void *)self);
+    if (zmq_socket_monitor(self->dealer, inproc, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_DISCONNECTED) != 0) {
+        hearth_cause_set(cause, "cannot monitor the gateway socket: %s", zmq_strerror(errno));
+        rc = HEARTH_ERR_NET;
+        goto done;
+    }
+    self->monitor = zmq_socket(self->ctx, ZMQ_PAIR);
+    zmq_setsockopt(self->monitor, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(self->monitor, inproc) != 0 ||
+        zmq_connect(self->dealer, self->cfg->gateway_endpoint) != 0) {
+        hearth_cause_set(cause, "cannot connect to '%s': %s", self->cfg->gateway_endpoint,
+                         zmq_strerror(errno));
+        rc = HEARTH_ERR_NET;
+        goto done;
+    }
+    rc = HEARTH_OK;
+done:
+    OPENSSL_cleanse(sec, sizeof sec);
+    return rc;
+}
+
+hearth_err_t node_serve_run(const node_config_t *cfg, volatile sig_atomic_t *stop,
+                            char **cause)
+{
+    node_serve_t self = {.cfg = cfg};
+    hearth_err_t rc = setup(&self, cause);
+    if (rc != HEARTH_OK)
+        goto done;
+    hearth_log(HEARTH_LOG_INFO, cfg->name, "serving %zu dataset(s); connecting to %s",
+               node_store_ndatasets(self.store), cfg->gateway_endpoint);
+    while (!*stop) {
+        zmq_pollitem_t items[] = {{self.dealer, 0, ZMQ_POLLIN, 0},
+                                  {self.monitor, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 2, 500);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            hearth_cause_set(cause, "poll failed: %s", zmq_strerror(errno));
+            rc = HEARTH_ERR_NET;
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            on_monitor_event(&self);
+        if (items[0].revents & ZMQ_POLLIN)
+            on_gateway_message(&self);
+    }
+    hearth_log(HEARTH_LOG_INFO, cfg->name, "stopping");
+done:
+    if (self.monitor)
+        zmq_close(self.monitor);
+    if (self.dealer) {
+        zmq_socket_monitor(self.dealer, NULL, 0);
+        zmq_close(self.dealer);
+    }
+    if (self.ctx)
+        zmq_ctx_term(self.ctx);
+    node_store_destroy(&self.store);
+    return rc;
+}

@@ -148,3 +148,9 @@ void proto_free(Hearth__Envelope **env_p)
     hearth__envelope__free_unpacked(*env_p, NULL);
     *env_p = NULL;
 }
+
+void proto_free_string(char *s)
+{
+    if (s != NULL && s != protobuf_c_empty_string)
+        free(s);
+}

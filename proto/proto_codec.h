@@ -39,6 +39,11 @@ uint8_t *proto_encode(Hearth__Envelope *env, size_t *len);
 /* Frees an Envelope from proto_decode; NULL-safe; nulls the pointer. */
 void proto_free(Hearth__Envelope **env_p);
 
+/* Frees a string field of a hand-built message. protobuf-c's *__init()
+ * points unset string fields at a shared static empty string, which must
+ * not be passed to free(). NULL-safe. */
+void proto_free_string(char *s);
+
 /* True when s[0..len) is well-formed UTF-8 without NUL bytes. */
 bool proto_utf8_valid(const char *s, size_t len);
 

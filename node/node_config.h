@@ -1,0 +1,42 @@
+/* node_config — a partner's one config file (INI), read with inih.
+ *
+ *   [node]
+ *   name = trust                  ; this partner's node name (datasets are trust.<name>)
+ *   database = trust.db           ; the node's SQLite file
+ *   linkage_key = linkage.key     ; the partnership's shared linkage key (secret, 0600)
+ *   curve_key = trust.key         ; this node's CURVE keypair (secret, 0600)
+ *   [gateway]
+ *   endpoint = tcp://gateway.example:7001
+ *   public_key = gateway.pub      ; the gateway's CURVE public key, pinned
+ *
+ * Relative paths are resolved against the config file's folder. */
+#ifndef NODE_CONFIG_H
+#define NODE_CONFIG_H
+
+#include "hearth_err.h"
+
+#include <stdbool.h>
+
+#define NODE_NAME_MAX 63
+
+typedef struct {
+    char name[NODE_NAME_MAX + 1];
+    char *database;          /* owned */
+    char *linkage_key;       /* owned: path */
+    char *curve_key;         /* owned: path */
+    char *gateway_endpoint;  /* owned */
+    char *gateway_public;    /* owned: path */
+} node_config_t;
+
+/* Reads path into a new config (*out; free with node_config_destroy).
+ * Every setting above is required; the name must be a valid node name. */
+hearth_err_t node_config_load(const char *path, node_config_t **out, char **cause)
+    __attribute__((warn_unused_result));
+
+void node_config_destroy(node_config_t **self_p);
+
+/* True when s is a valid node or dataset name: 1..63 of [a-z0-9_], starting
+ * with a letter. Names appear in queries, so they are kept plain. */
+bool node_config_name_valid(const char *s);
+
+#endif
