@@ -1,1 +1,497 @@
-/* placeholder */
+#include "gw_serve.h"
+#include "gw_parse.h"
+#include "gw_plan.h"
+#include "gw_result.h"
+#include "gw_zap.h"
+#include "hearth_file.h"
+#include "hearth_hex.h"
+#include "hearth_log.h"
+#include "hearth_mem.h"
+#include "keys_file.h"
+#include "proto_wire.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define LOG "gateway"
+/* Queries in flight at once; more are refused as busy rather than queued
+ * without bound. */
+#define GW_MAX_PENDING 256
+#define QUERY_ID_LEN 32
+
+typedef struct {
+    const char *name;           /* borrowed from the config */
+    bool connected;
+    proto_peer_t peer;
+    Hearth__Envelope *hello;    /* owned: the last announcement */
+} gw_node_t;
+
+typedef struct {
+    bool used;
+    char query_id[QUERY_ID_LEN + 1];
+    proto_peer_t client;
+    char analyst[GW_NAME_MAX + 1];
+    gw_plan_t *plan;
+    Hearth__Envelope **answers;  /* owned, one per part */
+    uint32_t *ms;                /* per part */
+    size_t nanswered;
+    uint64_t started, deadline;
+} gw_pending_t;
+
+typedef struct {
+    const gw_config_t *cfg;
+    void *ctx;
+    gw_zap_t *zap;
+    void *nodes_sock;
+    void *analysts_sock;
+    gw_node_t *nodes;
+    gw_pending_t pending[GW_MAX_PENDING];
+} gw_t;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void new_query_id(char out[QUERY_ID_LEN + 1])
+{
+    uint8_t raw[QUERY_ID_LEN / 2];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        abort(); /* no randomness: nothing safe can follow */
+    hearth_hex_encode(raw, sizeof raw, out);
+}
+
+static void reply(gw_t *self, const proto_peer_t *client, Hearth__QueryResult *r)
+{
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_RESULT;
+    env.result = r;
+    char *cause = NULL;
+    if (proto_send(self->analysts_sock, client, &env, 1, &cause) != HEARTH_OK)
+        hearth_log(HEARTH_LOG_WARN, LOG, "could not deliver result of query %s: %s",
+                   r->query_id, cause);
+    free(cause);
+}
+
+static const char *status_name(Hearth__QueryStatus s)
+{
+    switch (s) {
+    case HEARTH__QUERY_STATUS__STATUS_RELEASED: return "released";
+    case HEARTH__QUERY_STATUS__STATUS_REFUSED: return "refused";
+    case HEARTH__QUERY_STATUS__STATUS_PARTIAL: return "partial";
+    default: return "error";
+    }
+}
+
+static void finish_result(gw_t *self, const proto_peer_t *client, const char *analyst,
+                          Hearth__QueryResult *r, uint64_t started)
+{
+    hearth_log(HEARTH_LOG_INFO, LOG, "query %s from analyst %s: %s (%zu cells, %u suppressed) "
+               "in %llu ms", r->query_id, analyst, status_name(r->status), r->n_rows,
+               r->disclosure ? r->disclosure->suppressed_cells : 0,
+               (unsigned long long)(now_ms() - started));
+    reply(self, client, r);
+    gw_result_free(&r);
+}
+
+static void release_pending(gw_pending_t *p)
+{
+    if (p->plan)
+        for (size_t i = 0; i < p->plan->nparts; i++)
+            proto_free(&p->answers[i]);
+    free(p->answers);
+    free(p->ms);
+    gw_plan_destroy(&p->plan);
+    memset(p, 0, sizeof *p);
+}
+
+/* Every node has answered (or the deadline passed): combine and reply. */
+static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
+{
+    gw_plan_t *plan = p->plan;
+    Hearth__QueryResult *r = NULL;
+    const char *failed_node = NULL, *failure = NULL;
+    for (size_t i = 0; i < plan->nparts && !failed_node; i++) {
+        const char *node = self->nodes[plan->parts[i].node].name;
+        if (p->answers[i] == NULL) {
+            failed_node = node;
+            failure = "did not answer in time";
+        } else if (!p->answers[i]->sub_result->ok) {
+            failed_node = node;
+            failure = p->answers[i]->sub_result->error ? p->answers[i]->sub_result->error
+                                                       : "refused";
+        }
+    }
+    (void)timed_out;
+    if (failed_node) {
+        char reason[512];
+        snprintf(reason, sizeof reason, "node '%s' %s%s", failed_node,
+                 strcmp(failure, "did not answer in time") == 0 ? "" : "could not answer: ",
+                 failure);
+        r = gw_result_refusal(p->query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, reason, false);
+    } else {
+        Hearth__SubResult **subs = hearth_calloc(plan->nparts, sizeof *subs);
+        for (size_t i = 0; i < plan->nparts; i++)
+            subs[i] = p->answers[i]->sub_result;
+        r = gw_result_combine(plan, subs, &self->cfg->disclosure, p->query_id,
+                              self->cfg->max_cells);
+        free(subs);
+    }
+    for (size_t i = 0; i < plan->nparts; i++)
+        gw_result_add_node(r, self->nodes[plan->parts[i].node].name,
+                           p->answers[i] == NULL ? "timeout"
+                           : p->answers[i]->sub_result->ok ? "ok" : "error", p->ms[i]);
+    finish_result(self, &p->client, p->analyst, r, p->started);
+    release_pending(p);
+}
+
+static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst,
+                     const Hearth__QueryRequest *req)
+{
+    uint64_t started = now_ms();
+    char query_id[QUERY_ID_LEN + 1];
+    new_query_id(query_id);
+    const char *sql = req->sql ? req->sql : "";
+    size_t len = strlen(sql);
+    gw_query_t *q = NULL;
+    gw_plan_t *plan = NULL;
+    Hearth__QueryResult *r = NULL;
+    gw_parse_error_t err;
+    memset(&err, 0, sizeof err);
+    gw_parse_limits_t limits = gw_parse_limits_default();
+    limits.max_query_len = self->cfg->max_query_length;
+    limits.max_in_list = self->cfg->max_in_list;
+    hearth_err_t rc = gw_parse(sql, len, &limits, &q, &err);
+    if (rc == HEARTH_OK) {
+        gw_plan_node_t *view = hearth_calloc(self->cfg->nnodes, sizeof *view);
+        for (size_t i = 0; i < self->cfg->nnodes; i++) {
+            view[i].name = self->nodes[i].name;
+            view[i].hello = self->nodes[i].hello ? self->nodes[i].hello->hello : NULL;
+        }
+        rc = gw_plan_build(q, view, self->cfg->nnodes, query_id, &plan, &err);
+        free(view);
+    }
+    if (rc == HEARTH_ERR_PARSE || rc == HEARTH_ERR_TOO_BIG) {
+        char *text = gw_parse_error_render(sql, len, &err);
+        r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, text, true);
+        r->error_offset = (uint32_t)err.offset + 1;
+        free(text);
+    } else if (rc == HEARTH_ERR_REFUSED) {
+        r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_REFUSED, err.message, false);
+    } else if (rc != HEARTH_OK) {
+        r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, err.message, false);
+    }
+    gw_query_destroy(&q);
+    if (r) {
+        finish_result(self, client, analyst, r, started);
+        return;
+    }
+    gw_pending_t *p = NULL;
+    for (size_t i = 0; i < GW_MAX_PENDING && !p; i++)
+        if (!self->pending[i].used)
+            p = &self->pending[i];
+    if (p == NULL) {
+        gw_plan_destroy(&plan);
+        r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
+                              "the gateway is busy; try again shortly", false);
+        finish_result(self, client, analyst, r, started);
+        return;
+    }
+    p->used = true;
+    memcpy(p->query_id, query_id, sizeof query_id);
+    p->client = *client;
+    snprintf(p->analyst, sizeof p->analyst, "%s", analyst);
+    p->plan = plan;
+    p->answers = hearth_calloc(plan->nparts, sizeof *p->answers);
+    p->ms = hearth_calloc(plan->nparts, sizeof *p->ms);
+    p->started = started;
+    p->deadline = started + self->cfg->node_timeout_ms;
+    for (size_t i = 0; i < plan->nparts; i++) {
+        gw_node_t *node = &self->nodes[plan->parts[i].node];
+        Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+        env.body_case = HEARTH__ENVELOPE__BODY_SUB_QUERY;
+        env.sub_query = plan->parts[i].sub;
+        char *cause = NULL;
+        if (!node->connected ||
+            proto_send(self->nodes_sock, &node->peer, &env, 1, &cause) != HEARTH_OK) {
+            /* ROUTER_MANDATORY: an unreachable node fails the send at once
+             * rather than after the timeout. */
+            node->connected = false;
+            hearth_log(HEARTH_LOG_WARN, LOG, "node %s is not reachable%s%s", node->name,
+                       cause ? ": " : "", cause ? cause : "");
+            free(cause);
+            char reason[256];
+            snprintf(reason, sizeof reason, "node '%s' is not connected to the gateway",
+                     node->name);
+            r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, reason, false);
+            gw_result_add_node(r, node->name, "error", 0);
+            finish_result(self, client, analyst, r, started);
+            release_pending(p);
+            return;
+        }
+    }
+}
+
+static void on_status(gw_t *self, const proto_peer_t *client)
+{
+    Hearth__StatusReply rep = HEARTH__STATUS_REPLY__INIT;
+    Hearth__NodeState *states = hearth_calloc(self->cfg->nnodes, sizeof *states);
+    Hearth__NodeState **ptrs = hearth_calloc(self->cfg->nnodes, sizeof *ptrs);
+    for (size_t i = 0; i < self->cfg->nnodes; i++) {
+        hearth__node_state__init(&states[i]);
+        states[i].node = (char *)self->nodes[i].name;
+        states[i].connected = self->nodes[i].connected && self->nodes[i].hello != NULL;
+        ptrs[i] = &states[i];
+    }
+    rep.nodes = ptrs;
+    rep.n_nodes = self->cfg->nnodes;
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_STATUS_REPLY;
+    env.status_reply = &rep;
+    char *cause = NULL;
+    (void)proto_send(self->analysts_sock, client, &env, 1, &cause);
+    free(cause);
+    free(states);
+    free(ptrs);
+}
+
+static void on_analyst_message(gw_t *self)
+{
+    proto_peer_t client;
+    char user[GW_NAME_MAX + 1];
+    Hearth__Envelope *env = NULL;
+    char *cause = NULL;
+    if (proto_recv(self->analysts_sock, &client, PROTO_MAX_CLIENT_MSG, user, sizeof user, &env,
+                   &cause) != HEARTH_OK) {
+        hearth_log(HEARTH_LOG_WARN, LOG, "dropped a message from an analyst: %s", cause);
+        free(cause);
+        return;
+    }
+    if (env->body_case == HEARTH__ENVELOPE__BODY_QUERY)
+        on_query(self, &client, user, env->query);
+    else if (env->body_case == HEARTH__ENVELOPE__BODY_STATUS_REQUEST)
+        on_status(self, &client);
+    else
+        hearth_log(HEARTH_LOG_WARN, LOG, "ignored an unexpected message from analyst %s", user);
+    proto_free(&env);
+}
+
+static gw_node_t *node_by_name(gw_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->cfg->nnodes; i++)
+        if (strcmp(self->nodes[i].name, name) == 0)
+            return &self->nodes[i];
+    return NULL;
+}
+
+static void on_node_message(gw_t *self)
+{
+    proto_peer_t peer;
+    char user[GW_NAME_MAX + 1];
+    Hearth__Envelope *env = NULL;
+    char *cause = NULL;
+    if (proto_recv(self->nodes_sock, &peer, PROTO_MAX_NODE_MSG, user, sizeof user, &env,
+                   &cause) != HEARTH_OK) {
+        hearth_log(HEARTH_LOG_WARN, LOG, "dropped a message from a node: %s", cause);
+        free(cause);
+        return;
+    }
+    /* The node's name is the one its key was admitted under, never what
+     * the message says. */
+    gw_node_t *node = node_by_name(self, user);
+    if (node == NULL) {
+        proto_free(&env);
+        return;
+    }
+    if (env->body_case == HEARTH__ENVELOPE__BODY_HELLO) {
+        if (env->hello->node == NULL || strcmp(env->hello->node, node->name) != 0) {
+            hearth_log(HEARTH_LOG_WARN, LOG, "node %s announced itself under another name; "
+                       "ignored", node->name);
+            proto_free(&env);
+            return;
+        }
+        proto_free(&node->hello);
+        node->hello = env;
+        node->peer = peer;
+        node->connected = true;
+        hearth_log(HEARTH_LOG_INFO, LOG, "node %s connected with %zu dataset(s)", node->name,
+                   env->hello->n_datasets);
+        Hearth__Welcome w = HEARTH__WELCOME__INIT;
+        w.gateway = "hearth-gateway";
+        Hearth__Envelope out = HEARTH__ENVELOPE__INIT;
+        out.body_case = HEARTH__ENVELOPE__BODY_WELCOME;
+        out.welcome = &w;
+        (void)proto_send(self->nodes_sock, &peer, &out, 1, &cause);
+        free(cause);
+        return;
+    }
+    if (env->body_case == HEARTH__ENVELOPE__BODY_SUB_RESULT) {
+        const char *qid = env->sub_result->query_id ? env->sub_result->query_id : "";
+        for (size_t i = 0; i < GW_MAX_PENDING; i++) {
+            gw_pending_t *p = &self->pending[i];
+            if (!p->used || strcmp(p->query_id, qid) != 0)
+                continue;
+            for (size_t k = 0; k < p->plan->nparts; k++) {
+                if (&self->nodes[p->plan->parts[k].node] != node || p->answers[k])
+                    continue;
+                p->answers[k] = env;
+                p->ms[k] = (uint32_t)(now_ms() - p->started);
+                env = NULL;
+                if (++p->nanswered == p->plan->nparts)
+                    complete(self, p, false);
+                break;
+            }
+            break;
+        }
+        if (env)
+            hearth_log(HEARTH_LOG_WARN, LOG, "node %s answered a query that is not waiting "
+                       "for it; ignored", node->name);
+    }
+    proto_free(&env);
+}
+
+static void expire(gw_t *self)
+{
+    uint64_t now = now_ms();
+    for (size_t i = 0; i < GW_MAX_PENDING; i++)
+        if (self->pending[i].used && now >= self->pending[i].deadline)
+            complete(self, &self->pending[i], true);
+}
+
+static long next_timeout(gw_t *self)
+{
+    uint64_t now = now_ms(), soonest = now + 500;
+    for (size_t i = 0; i < GW_MAX_PENDING; i++)
+        if (self->pending[i].used && self->pending[i].deadline < soonest)
+            soonest = self->pending[i].deadline;
+    return soonest > now ? (long)(soonest - now) : 0;
+}
+
+static hearth_err_t bind_server(gw_t *self, void **sock_out, const char *endpoint,
+                                const char *domain, int64_t maxmsg, const char *secret,
+                                char **cause)
+{
+    void *s = zmq_socket(self->ctx, ZMQ_ROUTER);
+    *sock_out = s;
+    int one = 1, hb_ivl = 2000, hb_timeout = 6000;
+    if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0 ||
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) != 0 ||
+        zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) != 0 ||
+        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0) {
+        hearth_cause_set(cause, "cannot configure socket: %s", zmq_strerror(errno));
+        return HEARTH_ERR_NET;
+    }
+    if (zmq_bind(s, endpoint) != 0) {
+        hearth_cause_set(cause, "cannot listen on '%s': %s", endpoint, zmq_strerror(errno));
+        return HEARTH_ERR_NET;
+    }
+    return HEARTH_OK;
+}
+
+static hearth_err_t write_ready(gw_t *self, char **cause)
+{
+    char nodes_ep[256], analysts_ep[256];
+    size_t n1 = sizeof nodes_ep, n2 = sizeof analysts_ep;
+    if (zmq_getsockopt(self->nodes_sock, ZMQ_LAST_ENDPOINT, nodes_ep, &n1) != 0 ||
+        zmq_getsockopt(self->analysts_sock, ZMQ_LAST_ENDPOINT, analysts_ep, &n2) != 0) {
+        hearth_cause_set(cause, "cannot read bound endpoints: %s", zmq_strerror(errno));
+        return HEARTH_ERR_NET;
+    }
+    hearth_log(HEARTH_LOG_INFO, LOG, "nodes connect to %s; analysts to %s", nodes_ep,
+               analysts_ep);
+    if (self->cfg->ready_file == NULL)
+        return HEARTH_OK;
+    /* Written whole under a temporary name, then renamed: a reader never
+     * sees half a file. */
+    char *tmp = hearth_asprintf("%s.tmp", self->cfg->ready_file);
+    char *text = hearth_asprintf("node_endpoint=%s\nanalyst_endpoint=%s\n", nodes_ep,
+                                 analysts_ep);
+    unlink(tmp);
+    hearth_err_t rc = hearth_file_write_public(tmp, text, strlen(text), cause);
+    if (rc == HEARTH_OK && rename(tmp, self->cfg->ready_file) != 0) {
+        hearth_cause_set(cause, "cannot write '%s': %s", self->cfg->ready_file, strerror(errno));
+        rc = HEARTH_ERR_IO;
+    }
+    free(tmp);
+    free(text);
+    return rc;
+}
+
+hearth_err_t gw_serve_run(const gw_config_t *cfg, volatile sig_atomic_t *stop, char **cause)
+{
+    gw_t *self = hearth_calloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->nodes = hearth_calloc(cfg->nnodes ? cfg->nnodes : 1, sizeof *self->nodes);
+    for (size_t i = 0; i < cfg->nnodes; i++)
+        self->nodes[i].name = cfg->nodes[i].name;
+    char pub[41], sec[41];
+    hearth_err_t rc = keys_curve_load_secret(cfg->curve_key, pub, sec, cause);
+    if (rc != HEARTH_OK)
+        goto done;
+    self->ctx = zmq_ctx_new();
+    /* The authentication handler must be running before any socket binds:
+     * without it libzmq would admit every CURVE client. */
+    if ((rc = gw_zap_start(self->ctx, cfg->nodes, cfg->nnodes, cfg->analysts, cfg->nanalysts,
+                           &self->zap, cause)) != HEARTH_OK)
+        goto done;
+    if ((rc = bind_server(self, &self->nodes_sock, cfg->node_endpoint, GW_ZAP_DOMAIN_NODES,
+                          PROTO_MAX_NODE_MSG, sec, cause)) != HEARTH_OK ||
+        (rc = bind_server(self, &self->analysts_sock, cfg->analyst_endpoint,
+                          GW_ZAP_DOMAIN_ANALYSTS, PROTO_MAX_CLIENT_MSG, sec, cause)) != HEARTH_OK ||
+        (rc = write_ready(self, cause)) != HEARTH_OK)
+        goto done;
+    hearth_log(HEARTH_LOG_INFO, LOG, "ready: %zu node(s) and %zu analyst key(s) configured",
+               cfg->nnodes, cfg->nanalysts);
+    while (!*stop) {
+        zmq_pollitem_t items[] = {{self->nodes_sock, 0, ZMQ_POLLIN, 0},
+                                  {self->analysts_sock, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 2, next_timeout(self));
+        if (n < 0 && errno != EINTR) {
+            hearth_cause_set(cause, "poll failed: %s", zmq_strerror(errno));
+            rc = HEARTH_ERR_NET;
+            break;
+        }
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN))
+            on_node_message(self);
+        if (n > 0 && (items[1].revents & ZMQ_POLLIN))
+            on_analyst_message(self);
+        expire(self);
+    }
+    hearth_log(HEARTH_LOG_INFO, LOG, "stopping");
+done:
+    OPENSSL_cleanse(sec, sizeof sec);
+    for (size_t i = 0; i < GW_MAX_PENDING; i++)
+        if (self->pending[i].used)
+            release_pending(&self->pending[i]);
+    for (size_t i = 0; i < cfg->nnodes; i++)
+        proto_free(&self->nodes[i].hello);
+    int zero = 0;
+    if (self->nodes_sock) {
+        zmq_setsockopt(self->nodes_sock, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_close(self->nodes_sock);
+    }
+    if (self->analysts_sock) {
+        zmq_setsockopt(self->analysts_sock, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_close(self->analysts_sock);
+    }
+    if (self->ctx) {
+        zmq_ctx_shutdown(self->ctx);
+        gw_zap_stop(&self->zap);
+        zmq_ctx_term(self->ctx);
+    }
+    free(self->nodes);
+    free(self);
+    return rc;
+}
