@@ -1,1 +1,98 @@
-/* placeholder */
+#include "client_config.h"
+#include "hearth_file.h"
+#include "hearth_mem.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    client_config_t *cfg;
+    const char *dir;
+    char *cause;
+} load_ctx_t;
+
+static int on_setting(void *user, const char *section, const char *name, const char *value)
+{
+    load_ctx_t *ctx = user;
+    client_config_t *cfg = ctx->cfg;
+    if (strcmp(section, "client") == 0) {
+        char **path = strcmp(name, "gateway_public_key") == 0 ? &cfg->gateway_public
+                    : strcmp(name, "curve_key") == 0 ? &cfg->curve_key : NULL;
+        if (path) {
+            free(*path);
+            *path = hearth_path_resolve(ctx->dir, value);
+            return 1;
+        }
+        char **text = strcmp(name, "gateway") == 0 ? &cfg->gateway
+                    : strcmp(name, "project") == 0 ? &cfg->project : NULL;
+        if (text) {
+            free(*text);
+            *text = hearth_strdup(value);
+            return 1;
+        }
+        if (strcmp(name, "timeout_ms") == 0) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long v = strtoul(value, &end, 10);
+            if (errno || *end || v < 100 || v > 3600000) {
+                hearth_cause_set(&ctx->cause, "timeout_ms must be 100..3600000");
+                return 0;
+            }
+            cfg->timeout_ms = (uint32_t)v;
+            return 1;
+        }
+    }
+    hearth_cause_set(&ctx->cause, "unknown setting '%s' in section [%s]", name, section);
+    return 0;
+}
+
+hearth_err_t client_config_load(const char *path, client_config_t **out, char **cause)
+{
+    *out = NULL;
+    client_config_t *cfg = hearth_calloc(1, sizeof *cfg);
+    cfg->timeout_ms = 60000;
+    char *dir = hearth_path_dirname(path);
+    load_ctx_t ctx = {.cfg = cfg, .dir = dir, .cause = NULL};
+    hearth_err_t rc = HEARTH_ERR_CONFIG;
+    int line = ini_parse(path, on_setting, &ctx);
+    if (line < 0) {
+        hearth_cause_set(cause, "cannot read config '%s'", path);
+        rc = HEARTH_ERR_NOT_FOUND;
+        goto fail;
+    }
+    if (line > 0) {
+        hearth_cause_set(cause, "%s:%d: %s", path, line, ctx.cause ? ctx.cause : "syntax error");
+        goto fail;
+    }
+    const char *missing = !cfg->gateway ? "gateway"
+                        : !cfg->gateway_public ? "gateway_public_key"
+                        : !cfg->curve_key ? "curve_key" : NULL;
+    if (missing) {
+        hearth_cause_set(cause, "%s: missing setting [client] %s", path, missing);
+        goto fail;
+    }
+    free(ctx.cause);
+    free(dir);
+    *out = cfg;
+    return HEARTH_OK;
+fail:
+    free(ctx.cause);
+    free(dir);
+    client_config_destroy(&cfg);
+    return rc;
+}
+
+void client_config_destroy(client_config_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    client_config_t *self = *self_p;
+    free(self->gateway);
+    free(self->gateway_public);
+    free(self->curve_key);
+    free(self->project);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,1 +1,238 @@
-int main(void) { return 0; }
+/* hearth: the analyst's and IG officer's command-line client, and the
+ * sandbox that runs a whole partnership on one machine. */
+#include "client_config.h"
+#include "client_render.h"
+#include "client_rpc.h"
+#include "client_sandbox.h"
+#include "hearth_buf.h"
+#include "hearth_err.h"
+#include "hearth_mem.h"
+#include "proto_wire.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Exit codes (the brief): 0 released, 1 error, 2 usage, 3 refused, 4 partial. */
+enum { EXIT_RELEASED = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_PARTIAL = 4 };
+
+static const char USAGE[] =
+    "usage: hearth query --config client.ini [--format table|csv|json] [--project P] SQL\n"
+    "       hearth status --config client.ini\n"
+    "       hearth sandbox DIR [--state STATE_DIR]\n"
+    "\n"
+    "  query    ask the partnership an aggregate question (SQL, or - to read stdin)\n"
+    "  status   show which partner nodes are connected to the gateway\n"
+    "  sandbox  run a whole partnership on this machine from DIR/<node>/<dataset>.csv\n"
+    "\n"
+    "Exit codes of query: 0 released, 1 error, 2 usage or query error, 3 refused,\n"
+    "4 partial. See docs/analyst.md and docs/ics-lead.md.\n";
+
+/* Written by the signal handler, read by the sandbox loop; nothing else. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int report(const char *cause, hearth_err_t rc)
+{
+    fprintf(stderr, "hearth: %s\n", cause ? cause : hearth_strerror(rc));
+    return rc == HEARTH_ERR_USAGE ? EXIT_USAGE : rc == HEARTH_ERR_REFUSED ? EXIT_REFUSED
+                                                                         : EXIT_ERROR;
+}
+
+/* Reads the query from standard input, bounded. */
+static char *read_stdin(size_t max)
+{
+    hearth_buf_t b;
+    hearth_buf_init(&b, max);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+        if (hearth_buf_add(&b, chunk, n) != HEARTH_OK) {
+            hearth_buf_free(&b);
+            return NULL;
+        }
+    return hearth_buf_take(&b);
+}
+
+static int exit_for(const Hearth__QueryResult *r)
+{
+    switch (r->status) {
+    case HEARTH__QUERY_STATUS__STATUS_RELEASED: return EXIT_RELEASED;
+    case HEARTH__QUERY_STATUS__STATUS_REFUSED: return EXIT_REFUSED;
+    case HEARTH__QUERY_STATUS__STATUS_PARTIAL: return EXIT_PARTIAL;
+    default: return r->usage_error ? EXIT_USAGE : EXIT_ERROR;
+    }
+}
+
+static int cmd_query(const char *config, const char *format, const char *project,
+                     const char *sql_arg)
+{
+    client_format_t fmt;
+    if (!client_format_parse(format, &fmt)) {
+        fprintf(stderr, "hearth: --format must be table, csv or json\n");
+        return EXIT_USAGE;
+    }
+    char *sql = strcmp(sql_arg, "-") == 0 ? read_stdin(1u << 20) : hearth_strdup(sql_arg);
+    if (sql == NULL) {
+        fprintf(stderr, "hearth: the query on standard input is longer than 1 MiB\n");
+        return EXIT_USAGE;
+    }
+    char *cause = NULL;
+    client_config_t *cfg = NULL;
+    client_rpc_t *rpc = NULL;
+    Hearth__Envelope *rep = NULL;
+    int status = EXIT_ERROR;
+    hearth_err_t rc;
+    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK ||
+        (rc = client_rpc_open(cfg, &rpc, &cause)) != HEARTH_OK)
+        goto done;
+    Hearth__QueryRequest q = HEARTH__QUERY_REQUEST__INIT;
+    q.sql = sql;
+    q.project = (char *)(project ? project : cfg->project ? cfg->project : "");
+    Hearth__Envelope req = HEARTH__ENVELOPE__INIT;
+    req.body_case = HEARTH__ENVELOPE__BODY_QUERY;
+    req.query = &q;
+    if ((rc = client_rpc_call(rpc, &req, cfg->timeout_ms, &rep, &cause)) != HEARTH_OK)
+        goto done;
+    if (rep->body_case != HEARTH__ENVELOPE__BODY_RESULT) {
+        hearth_cause_set(&cause, "the gateway sent an unexpected reply");
+        rc = HEARTH_ERR_PROTO;
+        goto done;
+    }
+    const Hearth__QueryResult *r = rep->result;
+    status = exit_for(r);
+    if (r->usage_error && fmt != CLIENT_FORMAT_JSON) {
+        /* The gateway rendered the query with a caret under the problem. */
+        fprintf(stderr, "%s\n", r->reason ? r->reason : "query error");
+    } else {
+        char *text = client_render_result(r, fmt);
+        if (text == NULL) {
+            hearth_cause_set(&cause, "the result is too large to display");
+            rc = HEARTH_ERR_TOO_BIG;
+            status = EXIT_ERROR;
+            goto done;
+        }
+        fputs(text, stdout);
+        free(text);
+    }
+done:
+    if (rc != HEARTH_OK)
+        status = report(cause, rc);
+    free(cause);
+    free(sql);
+    proto_free(&rep);
+    client_rpc_destroy(&rpc);
+    client_config_destroy(&cfg);
+    return status;
+}
+
+static int cmd_status(const char *config)
+{
+    char *cause = NULL;
+    client_config_t *cfg = NULL;
+    client_rpc_t *rpc = NULL;
+    Hearth__Envelope *rep = NULL;
+    hearth_err_t rc;
+    int status = EXIT_ERROR;
+    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK ||
+        (rc = client_rpc_open(cfg, &rpc, &cause)) != HEARTH_OK)
+        goto done;
+    Hearth__StatusRequest sreq = HEARTH__STATUS_REQUEST__INIT;
+    Hearth__Envelope req = HEARTH__ENVELOPE__INIT;
+    req.body_case = HEARTH__ENVELOPE__BODY_STATUS_REQUEST;
+    req.status_request = &sreq;
+    if ((rc = client_rpc_call(rpc, &req, cfg->timeout_ms, &rep, &cause)) != HEARTH_OK)
+        goto done;
+    if (rep->body_case != HEARTH__ENVELOPE__BODY_STATUS_REPLY) {
+        hearth_cause_set(&cause, "the gateway sent an unexpected reply");
+        rc = HEARTH_ERR_PROTO;
+        goto done;
+    }
+    for (size_t i = 0; i < rep->status_reply->n_nodes; i++) {
+        const Hearth__NodeState *n = rep->status_reply->nodes[i];
+        printf("%-24s %s\n", n->node ? n->node : "", n->connected ? "connected" : "not connected");
+    }
+    status = 0;
+done:
+    if (rc != HEARTH_OK)
+        status = report(cause, rc);
+    free(cause);
+    proto_free(&rep);
+    client_rpc_destroy(&rpc);
+    client_config_destroy(&cfg);
+    return status;
+}
+
+static int cmd_sandbox(const char *dir, const char *state)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    client_sandbox_options_t opt = {.dir = dir, .state = state, .ready_timeout_s = 60};
+    char *cause = NULL;
+    hearth_err_t rc = client_sandbox_run(&opt, &stop_requested, &cause);
+    int status = rc == HEARTH_OK ? 0 : report(cause, rc);
+    free(cause);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    const char *cmd = argv[1];
+    const char *config = NULL, *format = "table", *project = NULL, *state = NULL;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"project", required_argument, NULL, 'p'},
+                                         {"state", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 2;
+    /* "+": stop at the first operand, so a query may start with '-'. */
+    while ((c = getopt_long(argc, argv, "+c:f:p:s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'f': format = optarg; break;
+        case 'p': project = optarg; break;
+        case 's': state = optarg; break;
+        case 'h': fputs(USAGE, stdout); return 0;
+        default: fputs(USAGE, stderr); return EXIT_USAGE;
+        }
+    }
+    int nargs = argc - optind;
+    if (strcmp(cmd, "query") == 0 && config && nargs >= 1) {
+        /* Several operands are joined with spaces, as a shell user expects. */
+        hearth_buf_t sql;
+        hearth_buf_init(&sql, 1u << 20);
+        for (int i = optind; i < argc; i++)
+            if (hearth_buf_printf(&sql, "%s%s", i > optind ? " " : "", argv[i]) != HEARTH_OK) {
+                hearth_buf_free(&sql);
+                fprintf(stderr, "hearth: the query is longer than 1 MiB\n");
+                return EXIT_USAGE;
+            }
+        int s = cmd_query(config, format, project, hearth_buf_str(&sql));
+        hearth_buf_free(&sql);
+        return s;
+    }
+    if (strcmp(cmd, "status") == 0 && config && nargs == 0)
+        return cmd_status(config);
+    if (strcmp(cmd, "sandbox") == 0 && nargs == 1)
+        return cmd_sandbox(argv[optind], state);
+    fputs(USAGE, stderr);
+    return EXIT_USAGE;
+}
