@@ -510,23 +510,24 @@ static hearth_err_t update_existing(sqlite3 *db, const existing_t *ex, size_t n,
     return HEARTH_OK;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
+/* Distinct person ids among ids[0..n), with a bitmap: ids are small
+ * positive integers (at most a few above the node's record count). */
 static uint64_t count_distinct(const int64_t *ids, size_t n)
 {
-    if (n == 0)
-        return 0;
-    int64_t *copy = hearth_reallocarray(NULL, n, sizeof *copy);
-    memcpy(copy, ids, n * sizeof *copy);
-    qsort(copy, n, sizeof *copy, cmp_i64);
-    uint64_t d = 1;
-    for (size_t i = 1; i < n; i++)
-        d += copy[i] != copy[i - 1];
-    free(copy);
+    int64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] > max)
+            max = ids[i];
+    uint8_t *seen = hearth_calloc((size_t)max / 8 + 1, 1);
+    uint64_t d = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t id = (size_t)ids[i];
+        if (!(seen[id / 8] & (1u << (id % 8)))) {
+            seen[id / 8] |= (uint8_t)(1u << (id % 8));
+            d++;
+        }
+    }
+    free(seen);
     return d;
 }
 
