@@ -1,5 +1,6 @@
 #include "client_rpc.h"
 #include "hearth_mem.h"
+#include "hearth_util.h"
 #include "keys_file.h"
 #include "proto_wire.h"
 
@@ -17,13 +18,6 @@ struct client_rpc_t {
     void *dealer;
     void *monitor;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 hearth_err_t client_rpc_open(const client_config_t *cfg, client_rpc_t **out, char **cause)
 {
@@ -93,28 +87,12 @@ void client_rpc_destroy(client_rpc_t **self_p)
 static bool auth_failed(client_rpc_t *self)
 {
     bool failed = false;
-    for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, self->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return failed;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&m) >= 2)
-            memcpy(&event, zmq_msg_data(&m), sizeof event);
-        int more = zmq_msg_more(&m);
-        zmq_msg_close(&m);
-        while (more) {
-            zmq_msg_init(&m);
-            zmq_msg_recv(&m, self->monitor, 0);
-            more = zmq_msg_more(&m);
-            zmq_msg_close(&m);
-        }
+    uint16_t event;
+    while ((event = proto_monitor_event(self->monitor, 1)) != 0)
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
             event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
             failed = true;
-    }
+    return failed;
 }
 
 hearth_err_t client_rpc_call(client_rpc_t *self, Hearth__Envelope *req, uint32_t timeout_ms,
@@ -124,9 +102,9 @@ hearth_err_t client_rpc_call(client_rpc_t *self, Hearth__Envelope *req, uint32_t
     hearth_err_t rc = proto_send(self->dealer, NULL, req, 0, cause);
     if (rc != HEARTH_OK)
         return rc;
-    uint64_t deadline = now_ms() + timeout_ms;
+    uint64_t deadline = hearth_now_ms() + timeout_ms;
     for (;;) {
-        uint64_t now = now_ms();
+        uint64_t now = hearth_now_ms();
         if (now >= deadline) {
             hearth_cause_set(cause, "no answer from the gateway at %s within %u s: it may be "
                              "down or busy", self->cfg->gateway, timeout_ms / 1000);

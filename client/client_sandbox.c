@@ -3,6 +3,7 @@
 #include "client_rpc.h"
 #include "hearth_file.h"
 #include "hearth_mem.h"
+#include "hearth_util.h"
 #include "keys_file.h"
 #include "proto_wire.h"
 
@@ -38,17 +39,6 @@ typedef struct {
     char *client_config;
 } sandbox_t;
 
-static bool name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-            return false;
-    return true;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -75,7 +65,7 @@ static hearth_err_t discover(sandbox_t *sb, char **cause)
         free(path);
         if (!is_dir)
             continue;
-        if (!name_ok(e->d_name)) {
+        if (!hearth_name_valid(e->d_name)) {
             fprintf(stderr, "sandbox: skipping folder '%s': node names are 1-63 of a-z, 0-9 "
                     "and _, starting with a letter\n", e->d_name);
             continue;
@@ -99,7 +89,7 @@ static hearth_err_t discover(sandbox_t *sb, char **cause)
             if (len < 5 || strcmp(e->d_name + len - 4, ".csv") != 0 || e->d_name[0] == '.')
                 continue;
             char *ds = hearth_strndup(e->d_name, len - 4);
-            if (!name_ok(ds)) {
+            if (!hearth_name_valid(ds)) {
                 fprintf(stderr, "sandbox: skipping '%s/%s': dataset names are 1-63 of a-z, "
                         "0-9 and _, starting with a letter\n", names[i], e->d_name);
                 free(ds);
@@ -291,19 +281,6 @@ static hearth_err_t ingest_all(sandbox_t *sb, char **cause)
     return HEARTH_OK;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* A child that exited: which one, for the message. */
 static const char *reap(sandbox_t *sb)
 {
@@ -327,9 +304,9 @@ static hearth_err_t wait_gateway(sandbox_t *sb, char **endpoint, char **analyst_
                                  volatile sig_atomic_t *stop, char **cause)
 {
     char *ready = hearth_asprintf("%s/gateway.ready", sb->state);
-    uint64_t deadline = now_ms() + 15000;
+    uint64_t deadline = hearth_now_ms() + 15000;
     hearth_err_t rc = HEARTH_ERR_TIMEOUT;
-    while (!*stop && now_ms() < deadline) {
+    while (!*stop && hearth_now_ms() < deadline) {
         const char *dead = reap(sb);
         if (dead) {
             hearth_cause_set(cause, "%s stopped while starting; see %s/logs/gateway.log",
@@ -349,7 +326,7 @@ static hearth_err_t wait_gateway(sandbox_t *sb, char **endpoint, char **analyst_
             if (rc == HEARTH_OK)
                 break;
         }
-        sleep_ms(50);
+        hearth_sleep_ms(50);
     }
     if (rc == HEARTH_ERR_TIMEOUT)
         hearth_cause_set(cause, "the gateway did not start; see %s/logs/gateway.log", sb->state);
@@ -366,7 +343,7 @@ static hearth_err_t wait_nodes(sandbox_t *sb, unsigned timeout_s, volatile sig_a
     hearth_err_t rc = client_config_load(sb->client_config, &cfg, cause);
     if (rc == HEARTH_OK)
         rc = client_rpc_open(cfg, &rpc, cause);
-    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000u;
+    uint64_t deadline = hearth_now_ms() + (uint64_t)timeout_s * 1000u;
     bool ready = false;
     while (rc == HEARTH_OK && !ready && !*stop) {
         const char *dead = reap(sb);
@@ -375,7 +352,7 @@ static hearth_err_t wait_nodes(sandbox_t *sb, unsigned timeout_s, volatile sig_a
             rc = HEARTH_ERR_INTERNAL;
             break;
         }
-        if (now_ms() >= deadline) {
+        if (hearth_now_ms() >= deadline) {
             hearth_cause_set(cause, "not every node connected within %u s; see %s/logs/",
                              timeout_s, sb->state);
             rc = HEARTH_ERR_TIMEOUT;
@@ -404,7 +381,7 @@ static hearth_err_t wait_nodes(sandbox_t *sb, unsigned timeout_s, volatile sig_a
         }
         proto_free(&rep);
         if (!ready)
-            sleep_ms(100);
+            hearth_sleep_ms(100);
     }
     client_rpc_destroy(&rpc);
     client_config_destroy(&cfg);
@@ -420,14 +397,14 @@ static void stop_all(sandbox_t *sb)
             kill(sb->nodes[i].pid, SIGTERM);
     if (sb->gateway > 0)
         kill(sb->gateway, SIGTERM);
-    uint64_t deadline = now_ms() + 5000;
+    uint64_t deadline = hearth_now_ms() + 5000;
     for (;;) {
         bool alive = sb->gateway > 0;
         for (size_t i = 0; i < sb->nnodes; i++)
             alive = alive || sb->nodes[i].pid > 0;
         if (!alive)
             break;
-        if (now_ms() >= deadline) {
+        if (hearth_now_ms() >= deadline) {
             for (size_t i = 0; i < sb->nnodes; i++)
                 if (sb->nodes[i].pid > 0)
                     kill(sb->nodes[i].pid, SIGKILL);
@@ -435,7 +412,7 @@ static void stop_all(sandbox_t *sb)
                 kill(sb->gateway, SIGKILL);
         }
         if (!reap(sb))
-            sleep_ms(20);
+            hearth_sleep_ms(20);
     }
 }
 
@@ -535,7 +512,7 @@ hearth_err_t client_sandbox_run(const client_sandbox_options_t *opt,
             rc = HEARTH_ERR_INTERNAL;
             break;
         }
-        sleep_ms(100);
+        hearth_sleep_ms(100);
     }
 done:
     if (rc == HEARTH_OK || sb->gateway > 0)

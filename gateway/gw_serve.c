@@ -7,6 +7,7 @@
 #include "hearth_hex.h"
 #include "hearth_log.h"
 #include "hearth_mem.h"
+#include "hearth_util.h"
 #include "keys_file.h"
 #include "proto_wire.h"
 
@@ -55,13 +56,6 @@ typedef struct {
     gw_pending_t pending[GW_MAX_PENDING];
 } gw_t;
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void new_query_id(char out[QUERY_ID_LEN + 1])
 {
     uint8_t raw[QUERY_ID_LEN / 2];
@@ -98,7 +92,7 @@ static void finish_result(gw_t *self, const proto_peer_t *client, const char *an
     hearth_log(HEARTH_LOG_INFO, LOG, "query %s from analyst %s: %s (%zu cells, %u suppressed) "
                "in %llu ms", r->query_id, analyst, status_name(r->status), r->n_rows,
                r->disclosure ? r->disclosure->suppressed_cells : 0,
-               (unsigned long long)(now_ms() - started));
+               (unsigned long long)(hearth_now_ms() - started));
     reply(self, client, r);
     gw_result_free(&r);
 }
@@ -157,7 +151,7 @@ static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
 static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst,
                      const Hearth__QueryRequest *req)
 {
-    uint64_t started = now_ms();
+    uint64_t started = hearth_now_ms();
     char query_id[QUERY_ID_LEN + 1];
     new_query_id(query_id);
     const char *sql = req->sql ? req->sql : "";
@@ -344,7 +338,7 @@ static void on_node_message(gw_t *self)
                 if (&self->nodes[p->plan->parts[k].node] != node || p->answers[k])
                     continue;
                 p->answers[k] = env;
-                p->ms[k] = (uint32_t)(now_ms() - p->started);
+                p->ms[k] = (uint32_t)(hearth_now_ms() - p->started);
                 env = NULL;
                 if (++p->nanswered == p->plan->nparts)
                     complete(self, p, false);
@@ -361,7 +355,7 @@ static void on_node_message(gw_t *self)
 
 static void expire(gw_t *self)
 {
-    uint64_t now = now_ms();
+    uint64_t now = hearth_now_ms();
     for (size_t i = 0; i < GW_MAX_PENDING; i++)
         if (self->pending[i].used && now >= self->pending[i].deadline)
             complete(self, &self->pending[i], true);
@@ -369,7 +363,7 @@ static void expire(gw_t *self)
 
 static long next_timeout(gw_t *self)
 {
-    uint64_t now = now_ms(), soonest = now + 500;
+    uint64_t now = hearth_now_ms(), soonest = now + 500;
     for (size_t i = 0; i < GW_MAX_PENDING; i++)
         if (self->pending[i].used && self->pending[i].deadline < soonest)
             soonest = self->pending[i].deadline;

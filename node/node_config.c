@@ -1,6 +1,7 @@
 #include "node_config.h"
 #include "hearth_file.h"
 #include "hearth_mem.h"
+#include "hearth_util.h"
 
 #include <ini.h>
 #include <stdlib.h>
@@ -14,15 +15,7 @@ typedef struct {
 
 bool node_config_name_valid(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > NODE_NAME_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
+    return hearth_name_valid(s);
 }
 
 static void set_path(load_ctx_t *ctx, char **slot, const char *value)

@@ -1,6 +1,7 @@
 #include "node_serve.h"
 #include "hearth_log.h"
 #include "hearth_mem.h"
+#include "hearth_util.h"
 #include "keys_file.h"
 #include "keys_token.h"
 #include "node_answer.h"
@@ -22,13 +23,6 @@ typedef struct {
     void *dealer;
     void *monitor;
 } node_serve_t;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static hearth_err_t send_hello(node_serve_t *self, char **cause)
 {
@@ -72,7 +66,7 @@ static hearth_err_t send_hello(node_serve_t *self, char **cause)
 
 static void answer(node_serve_t *self, const Hearth__SubQuery *q)
 {
-    uint64_t t0 = now_ms();
+    uint64_t t0 = hearth_now_ms();
     char *cause = NULL;
     Hearth__SubResult *r = NULL;
     Hearth__SubResult refusal = HEARTH__SUB_RESULT__INIT;
@@ -94,7 +88,7 @@ static void answer(node_serve_t *self, const Hearth__SubQuery *q)
     if (rc == HEARTH_OK)
         hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered query %s on %s (%zu groups, "
                    "%llu ms)", q->query_id, q->dataset, r->n_groups,
-                   (unsigned long long)(now_ms() - t0));
+                   (unsigned long long)(hearth_now_ms() - t0));
     else
         hearth_log(HEARTH_LOG_INFO, self->cfg->name, "refused query %s: %s", q->query_id,
                    cause ? cause : hearth_strerror(rc));
@@ -134,23 +128,7 @@ static void on_gateway_message(node_serve_t *self)
 
 static void on_monitor_event(node_serve_t *self)
 {
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, self->monitor, 0) < 0) {
-        zmq_msg_close(&m);
-        return;
-    }
-    uint16_t event = 0;
-    if (zmq_msg_size(&m) >= 2)
-        memcpy(&event, zmq_msg_data(&m), sizeof event);
-    int more = zmq_msg_more(&m);
-    zmq_msg_close(&m);
-    while (more) {
-        zmq_msg_init(&m);
-        zmq_msg_recv(&m, self->monitor, 0);
-        more = zmq_msg_more(&m);
-        zmq_msg_close(&m);
-    }
+    uint16_t event = proto_monitor_event(self->monitor, 0);
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         /* Every new session (first connect or after the gateway restarted)
          * starts with an announcement of what this node holds. */

@@ -84,3 +84,22 @@ hearth_err_t proto_recv(void *sock, proto_peer_t *peer, size_t max,
     zmq_msg_close(&msg);
     return rc;
 }
+
+uint16_t proto_monitor_event(void *monitor, int dontwait)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, monitor, dontwait ? ZMQ_DONTWAIT : 0) < 0) {
+        zmq_msg_close(&m);
+        return 0;
+    }
+    /* First frame: 16-bit event number then a 32-bit value (libzmq 4.x). */
+    uint16_t event = 0;
+    if (zmq_msg_size(&m) >= sizeof event)
+        memcpy(&event, zmq_msg_data(&m), sizeof event);
+    int more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+    if (more)
+        drain(monitor);
+    return event;
+}

@@ -30,4 +30,9 @@ hearth_err_t proto_recv(void *sock, proto_peer_t *peer, size_t max,
                         char *user_id, size_t user_id_cap,
                         Hearth__Envelope **env, char **cause);
 
+/* Reads one event from a zmq_socket_monitor PAIR socket and returns its
+ * event number (ZMQ_EVENT_*), or 0 when none is waiting (dontwait) or the
+ * read failed. The event's address frame is read and discarded. */
+uint16_t proto_monitor_event(void *monitor, int dontwait);
+
 #endif

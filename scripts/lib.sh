@@ -19,10 +19,14 @@ hearth_install() {
     fi
 }
 
-# hearth_build DIR [cmake options...]
+# hearth_build DIR "TARGETS" [cmake options...] — TARGETS empty means all.
 hearth_build() {
-    local dir="$1"
-    shift
+    local dir="$1" targets="$2"
+    shift 2
     cmake -S "$HEARTH_ROOT" -B "$dir" "$@" >/dev/null
-    cmake --build "$dir" -j "$(nproc)" >&2
+    if [ -n "$targets" ]; then
+        cmake --build "$dir" -j "$(nproc)" --target $targets >&2
+    else
+        cmake --build "$dir" -j "$(nproc)" >&2
+    fi
 }

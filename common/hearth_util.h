@@ -1,0 +1,19 @@
+/* hearth_util — tiny helpers every program needs: a monotonic clock and
+ * the rule for names that appear in queries (nodes, datasets). */
+#ifndef HEARTH_UTIL_H
+#define HEARTH_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Milliseconds on the monotonic clock (for timeouts, never for dates). */
+uint64_t hearth_now_ms(void);
+
+/* Sleeps for ms milliseconds (interrupted early by a signal). */
+void hearth_sleep_ms(long ms);
+
+/* True when s is a valid node or dataset name: 1..63 of [a-z0-9_],
+ * starting with a letter. Names appear in queries, so they stay plain. */
+bool hearth_name_valid(const char *s);
+
+#endif
