@@ -1,19 +1,19 @@
 #include "client_config.h"
 #include "hearth_file.h"
+#include "hearth_ini.h"
 #include "hearth_mem.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
     client_config_t *cfg;
     const char *dir;
-    char *cause;
 } load_ctx_t;
 
-static int on_setting(void *user, const char *section, const char *name, const char *value)
+static int on_setting(void *user, const char *section, const char *name, const char *value,
+                      char **cause)
 {
     load_ctx_t *ctx = user;
     client_config_t *cfg = ctx->cfg;
@@ -37,14 +37,14 @@ static int on_setting(void *user, const char *section, const char *name, const c
             errno = 0;
             unsigned long v = strtoul(value, &end, 10);
             if (errno || *end || v < 100 || v > 3600000) {
-                hearth_cause_set(&ctx->cause, "timeout_ms must be 100..3600000");
+                hearth_cause_set(cause, "timeout_ms must be 100..3600000");
                 return 0;
             }
             cfg->timeout_ms = (uint32_t)v;
             return 1;
         }
     }
-    hearth_cause_set(&ctx->cause, "unknown setting '%s' in section [%s]", name, section);
+    hearth_cause_set(cause, "unknown setting '%s' in section [%s]", name, section);
     return 0;
 }
 
@@ -54,31 +54,22 @@ hearth_err_t client_config_load(const char *path, client_config_t **out, char **
     client_config_t *cfg = hearth_calloc(1, sizeof *cfg);
     cfg->timeout_ms = 60000;
     char *dir = hearth_path_dirname(path);
-    load_ctx_t ctx = {.cfg = cfg, .dir = dir, .cause = NULL};
-    hearth_err_t rc = HEARTH_ERR_CONFIG;
-    int line = ini_parse(path, on_setting, &ctx);
-    if (line < 0) {
-        hearth_cause_set(cause, "cannot read config '%s'", path);
-        rc = HEARTH_ERR_NOT_FOUND;
+    load_ctx_t ctx = {.cfg = cfg, .dir = dir};
+    hearth_err_t rc;
+    if ((rc = hearth_ini_load(path, on_setting, &ctx, cause)) != HEARTH_OK)
         goto fail;
-    }
-    if (line > 0) {
-        hearth_cause_set(cause, "%s:%d: %s", path, line, ctx.cause ? ctx.cause : "syntax error");
-        goto fail;
-    }
     const char *missing = !cfg->gateway ? "gateway"
                         : !cfg->gateway_public ? "gateway_public_key"
                         : !cfg->curve_key ? "curve_key" : NULL;
     if (missing) {
         hearth_cause_set(cause, "%s: missing setting [client] %s", path, missing);
+        rc = HEARTH_ERR_CONFIG;
         goto fail;
     }
-    free(ctx.cause);
     free(dir);
     *out = cfg;
     return HEARTH_OK;
 fail:
-    free(ctx.cause);
     free(dir);
     client_config_destroy(&cfg);
     return rc;

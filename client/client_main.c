@@ -6,6 +6,7 @@
 #include "client_sandbox.h"
 #include "hearth_buf.h"
 #include "hearth_err.h"
+#include "hearth_util.h"
 #include "hearth_mem.h"
 #include "proto_wire.h"
 
@@ -173,12 +174,7 @@ done:
 
 static int cmd_sandbox(const char *dir, const char *state)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    hearth_catch_stop_signals(on_signal);
     client_sandbox_options_t opt = {.dir = dir, .state = state, .ready_timeout_s = 60};
     char *cause = NULL;
     hearth_err_t rc = client_sandbox_run(&opt, &stop_requested, &cause);

@@ -2,6 +2,7 @@
 #include "hearth_mem.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +31,20 @@ void hearth_buf_reset(hearth_buf_t *self)
 
 static hearth_err_t reserve(hearth_buf_t *self, size_t extra)
 {
-    if (extra > self->max - self->len)
+    /* The terminating NUL needs one byte past len + extra. */
+    if (extra > self->max - self->len || self->len + extra == SIZE_MAX)
         return HEARTH_ERR_TOO_BIG;
     size_t need = self->len + extra + 1;
     if (need <= self->cap)
         return HEARTH_OK;
+    /* Double until large enough, but never allocate past max + 1 bytes
+     * (need <= limit holds here, so the loop ends). */
+    size_t limit = self->max == SIZE_MAX ? SIZE_MAX : self->max + 1;
     size_t cap = self->cap ? self->cap : 64;
+    if (cap > limit)
+        cap = limit;
     while (cap < need)
-        cap = cap > (self->max + 1) / 2 ? self->max + 1 : cap * 2;
+        cap = cap > limit / 2 ? limit : cap * 2;
     self->data = hearth_reallocarray(self->data, cap, 1);
     self->cap = cap;
     return HEARTH_OK;

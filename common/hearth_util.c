@@ -1,5 +1,6 @@
 #include "hearth_util.h"
 
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,4 +28,14 @@ bool hearth_name_valid(const char *s)
             return false;
     }
     return true;
+}
+
+void hearth_catch_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

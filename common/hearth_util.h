@@ -16,4 +16,8 @@ void hearth_sleep_ms(long ms);
  * starting with a letter. Names appear in queries, so they stay plain. */
 bool hearth_name_valid(const char *s);
 
+/* Installs handler for SIGINT and SIGTERM (no SA_RESTART, so blocking
+ * calls return EINTR and loops notice the stop promptly). */
+void hearth_catch_stop_signals(void (*handler)(int));
+
 #endif

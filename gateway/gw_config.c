@@ -1,10 +1,10 @@
 #include "gw_config.h"
 #include "hearth_file.h"
+#include "hearth_ini.h"
 #include "hearth_mem.h"
 #include "keys_file.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -12,7 +12,6 @@
 typedef struct {
     gw_config_t *cfg;
     const char *dir;
-    char *cause;
 } load_ctx_t;
 
 static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -41,31 +40,31 @@ static bool name_valid(const char *s)
 }
 
 static int add_peer(load_ctx_t *ctx, gw_peer_t **list, size_t *n, const char *name,
-                    const char *key_path, const char *kind)
+                    const char *key_path, const char *kind, char **cause)
 {
     if (!name_valid(name)) {
-        hearth_cause_set(&ctx->cause, "[%s %s]: names are 1-63 of a-z, 0-9, _ - and ., "
+        hearth_cause_set(cause, "[%s %s]: names are 1-63 of a-z, 0-9, _ - and ., "
                          "starting with a letter", kind, name);
         return 0;
     }
     for (size_t i = 0; i < *n; i++) {
         if (strcmp((*list)[i].name, name) == 0) {
-            hearth_cause_set(&ctx->cause, "[%s %s] appears twice", kind, name);
+            hearth_cause_set(cause, "[%s %s] appears twice", kind, name);
             return 0;
         }
     }
     if (*n >= GW_MAX_PEERS) {
-        hearth_cause_set(&ctx->cause, "more than %d %s sections", GW_MAX_PEERS, kind);
+        hearth_cause_set(cause, "more than %d %s sections", GW_MAX_PEERS, kind);
         return 0;
     }
     char *path = hearth_path_resolve(ctx->dir, key_path);
     char z85[41];
-    char *cause = NULL;
-    hearth_err_t rc = keys_curve_load_public(path, z85, &cause);
+    char *why = NULL;
+    hearth_err_t rc = keys_curve_load_public(path, z85, &why);
     free(path);
     if (rc != HEARTH_OK) {
-        hearth_cause_set(&ctx->cause, "[%s %s] public_key: %s", kind, name, cause);
-        free(cause);
+        hearth_cause_set(cause, "[%s %s] public_key: %s", kind, name, why);
+        free(why);
         return 0;
     }
     *list = hearth_reallocarray(*list, *n + 1, sizeof **list);
@@ -76,13 +75,14 @@ static int add_peer(load_ctx_t *ctx, gw_peer_t **list, size_t *n, const char *na
     return 1;
 }
 
-static int on_setting(void *user, const char *section, const char *name, const char *value)
+static int on_setting(void *user, const char *section, const char *name, const char *value,
+                      char **cause)
 {
     load_ctx_t *ctx = user;
     gw_config_t *cfg = ctx->cfg;
     uint64_t v;
     if (strcmp(name, "linkage_key") == 0) {
-        hearth_cause_set(&ctx->cause, "the gateway must never hold the linkage key: remove "
+        hearth_cause_set(cause, "the gateway must never hold the linkage key: remove "
                          "the linkage_key setting (only nodes have it)");
         return 0;
     }
@@ -103,7 +103,7 @@ static int on_setting(void *user, const char *section, const char *name, const c
         }
         if (strcmp(name, "node_timeout_ms") == 0) {
             if (!parse_uint(value, 100, 3600000, &v)) {
-                hearth_cause_set(&ctx->cause, "node_timeout_ms must be 100..3600000");
+                hearth_cause_set(cause, "node_timeout_ms must be 100..3600000");
                 return 0;
             }
             cfg->node_timeout_ms = (uint32_t)v;
@@ -114,7 +114,7 @@ static int on_setting(void *user, const char *section, const char *name, const c
          * looser. */
         if (strcmp(name, "threshold") == 0) {
             if (!parse_uint(value, GW_SDC_DEFAULT_THRESHOLD, 1000, &v)) {
-                hearth_cause_set(&ctx->cause, "[disclosure] threshold must be %d..1000 "
+                hearth_cause_set(cause, "[disclosure] threshold must be %d..1000 "
                                  "(stricter than the default, never looser)",
                                  GW_SDC_DEFAULT_THRESHOLD);
                 return 0;
@@ -124,7 +124,7 @@ static int on_setting(void *user, const char *section, const char *name, const c
         }
         if (strcmp(name, "rounding") == 0) {
             if (!parse_uint(value, GW_SDC_DEFAULT_ROUNDING, 1000, &v)) {
-                hearth_cause_set(&ctx->cause, "[disclosure] rounding must be %d..1000 "
+                hearth_cause_set(cause, "[disclosure] rounding must be %d..1000 "
                                  "(stricter than the default, never looser)",
                                  GW_SDC_DEFAULT_ROUNDING);
                 return 0;
@@ -138,18 +138,18 @@ static int on_setting(void *user, const char *section, const char *name, const c
                      : strcmp(name, "max_cells") == 0 ? &cfg->max_cells : NULL;
         if (slot) {
             if (!parse_uint(value, 1, 1000000, &v)) {
-                hearth_cause_set(&ctx->cause, "[limits] %s must be 1..1000000", name);
+                hearth_cause_set(cause, "[limits] %s must be 1..1000000", name);
                 return 0;
             }
             *slot = (size_t)v;
             return 1;
         }
     } else if (strncmp(section, "node ", 5) == 0 && strcmp(name, "public_key") == 0) {
-        return add_peer(ctx, &cfg->nodes, &cfg->nnodes, section + 5, value, "node");
+        return add_peer(ctx, &cfg->nodes, &cfg->nnodes, section + 5, value, "node", cause);
     } else if (strncmp(section, "analyst ", 8) == 0 && strcmp(name, "public_key") == 0) {
-        return add_peer(ctx, &cfg->analysts, &cfg->nanalysts, section + 8, value, "analyst");
+        return add_peer(ctx, &cfg->analysts, &cfg->nanalysts, section + 8, value, "analyst", cause);
     }
-    hearth_cause_set(&ctx->cause, "unknown setting '%s' in section [%s]", name, section);
+    hearth_cause_set(cause, "unknown setting '%s' in section [%s]", name, section);
     return 0;
 }
 
@@ -163,31 +163,22 @@ hearth_err_t gw_config_load(const char *path, gw_config_t **out, char **cause)
     cfg->max_in_list = 1000;
     cfg->max_cells = 10000;
     char *dir = hearth_path_dirname(path);
-    load_ctx_t ctx = {.cfg = cfg, .dir = dir, .cause = NULL};
-    hearth_err_t rc = HEARTH_ERR_CONFIG;
-    int line = ini_parse(path, on_setting, &ctx);
-    if (line < 0) {
-        hearth_cause_set(cause, "cannot read config '%s'", path);
-        rc = HEARTH_ERR_NOT_FOUND;
+    load_ctx_t ctx = {.cfg = cfg, .dir = dir};
+    hearth_err_t rc;
+    if ((rc = hearth_ini_load(path, on_setting, &ctx, cause)) != HEARTH_OK)
         goto fail;
-    }
-    if (line > 0) {
-        hearth_cause_set(cause, "%s:%d: %s", path, line, ctx.cause ? ctx.cause : "syntax error");
-        goto fail;
-    }
     const char *missing = !cfg->curve_key ? "[gateway] curve_key"
                         : !cfg->node_endpoint ? "[gateway] node_endpoint"
                         : !cfg->analyst_endpoint ? "[gateway] analyst_endpoint" : NULL;
     if (missing) {
         hearth_cause_set(cause, "%s: missing setting %s", path, missing);
+        rc = HEARTH_ERR_CONFIG;
         goto fail;
     }
-    free(ctx.cause);
     free(dir);
     *out = cfg;
     return HEARTH_OK;
 fail:
-    free(ctx.cause);
     free(dir);
     gw_config_destroy(&cfg);
     return rc;

@@ -2,6 +2,7 @@
 #include "gw_config.h"
 #include "gw_serve.h"
 #include "hearth_err.h"
+#include "hearth_util.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -56,12 +57,7 @@ int main(int argc, char **argv)
     gw_config_t *cfg = NULL;
     hearth_err_t rc = gw_config_load(config, &cfg, &cause);
     if (rc == HEARTH_OK) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
+        hearth_catch_stop_signals(on_signal);
         rc = gw_serve_run(cfg, &stop_requested, &cause);
     }
     if (rc != HEARTH_OK)

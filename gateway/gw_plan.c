@@ -2,6 +2,7 @@
 #include "hearth_buf.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
+#include "proto_value.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,15 +46,6 @@ size_t gw_plan_distance(const char *a, const char *b, size_t cap)
     return prev[lb] > cap ? cap + 1 : prev[lb];
 }
 
-static void free_value(Hearth__Value *v)
-{
-    if (v == NULL)
-        return;
-    if (v->kind_case == HEARTH__VALUE__KIND_TEXT)
-        proto_free_string(v->text);
-    free(v);
-}
-
 static void free_sub(Hearth__SubQuery *s)
 {
     if (s == NULL)
@@ -61,7 +53,7 @@ static void free_sub(Hearth__SubQuery *s)
     for (size_t i = 0; i < s->n_filter; i++) {
         Hearth__Term *t = s->filter[i];
         for (size_t v = 0; v < t->n_values; v++)
-            free_value(t->values[v]);
+            proto_value_free(t->values[v]);
         free(t->values);
         proto_free_string(t->column);
         free(t);
@@ -224,11 +216,7 @@ static Hearth__Term *push_term(terms_t *t, Hearth__TermOp op)
  * its canonical spelling. */
 static Hearth__Value *literal_value(const gw_literal_t *lit)
 {
-    Hearth__Value *v = hearth_malloc(sizeof *v);
-    hearth__value__init(v);
-    v->kind_case = HEARTH__VALUE__KIND_TEXT;
-    v->text = hearth_strdup(lit->text);
-    return v;
+    return proto_value_text(lit->text);
 }
 
 static hearth_err_t emit(const gw_expr_t *e, const Hearth__Dataset *ds, const char *node,

@@ -1,6 +1,7 @@
 #include "gw_result.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
+#include "proto_value.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +17,14 @@ const char *gw_result_measure_name(gw_measure_t m)
     return "unknown";
 }
 
-static void free_value(Hearth__Value *v)
-{
-    if (v == NULL)
-        return;
-    if (v->kind_case == HEARTH__VALUE__KIND_TEXT)
-        proto_free_string(v->text);
-    free(v);
-}
-
 static void free_cell(Hearth__Cell *c)
 {
     if (c == NULL)
         return;
     for (size_t i = 0; i < c->n_group; i++)
-        free_value(c->group[i]);
+        proto_value_free(c->group[i]);
     free(c->group);
-    free_value(c->value);
+    proto_value_free(c->value);
     free(c);
 }
 
@@ -92,20 +84,6 @@ void gw_result_add_node(Hearth__QueryResult *r, const char *node, const char *st
     r->nodes[r->n_nodes++] = s;
 }
 
-static Hearth__Value *copy_value(const Hearth__Value *v)
-{
-    Hearth__Value *c = hearth_malloc(sizeof *c);
-    hearth__value__init(c);
-    c->kind_case = v->kind_case;
-    switch (v->kind_case) {
-    case HEARTH__VALUE__KIND_TEXT: c->text = hearth_strdup(v->text ? v->text : ""); break;
-    case HEARTH__VALUE__KIND_INTEGER: c->integer = v->integer; break;
-    case HEARTH__VALUE__KIND_DECIMAL: c->decimal = v->decimal; break;
-    default: c->kind_case = HEARTH__VALUE__KIND_NULL; c->null = 1; break;
-    }
-    return c;
-}
-
 /* NULL first, then numbers, then text; the order analysts see. */
 static int value_cmp(const Hearth__Value *a, const Hearth__Value *b)
 {
@@ -154,10 +132,7 @@ static Hearth__Cell *released_cell(const gw_sdc_cell_t *c)
     hearth__cell__init(cell);
     cell->suppressed = c->suppressed;
     if (!c->suppressed) {
-        cell->value = hearth_malloc(sizeof *cell->value);
-        hearth__value__init(cell->value);
-        cell->value->kind_case = HEARTH__VALUE__KIND_INTEGER;
-        cell->value->integer = (int64_t)c->released;
+        cell->value = proto_value_integer((int64_t)c->released);
     }
     return cell;
 }
@@ -216,7 +191,7 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
             cell->group = hearth_calloc(plan->ngroup, sizeof *cell->group);
             cell->n_group = plan->ngroup;
             for (size_t g = 0; g < plan->ngroup; g++)
-                cell->group[g] = copy_value(keys[i]->group[g]);
+                cell->group[g] = proto_value_copy(keys[i]->group[g]);
             r->rows[i] = cell;
         }
         r->n_rows = ncells;

@@ -2,6 +2,7 @@
 #include "hearth_buf.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
+#include "proto_value.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +11,12 @@ typedef struct {
     hearth_buf_t sql;
 } frag_t;
 
-static void free_value(Hearth__Value *v)
-{
-    if (v == NULL)
-        return;
-    if (v->kind_case == HEARTH__VALUE__KIND_TEXT)
-        proto_free_string(v->text);
-    free(v);
-}
-
 static void free_group(Hearth__GroupCount *g)
 {
     if (g == NULL)
         return;
     for (size_t i = 0; i < g->n_group; i++)
-        free_value(g->group[i]);
+        proto_value_free(g->group[i]);
     free(g->group);
     free(g);
 }
@@ -209,27 +201,12 @@ static hearth_err_t bind_values(sqlite3_stmt *st, const Hearth__SubQuery *q, cha
 
 static Hearth__Value *column_value(sqlite3_stmt *st, int i)
 {
-    Hearth__Value *v = hearth_malloc(sizeof *v);
-    hearth__value__init(v);
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL:
-        v->kind_case = HEARTH__VALUE__KIND_NULL;
-        v->null = 1;
-        break;
-    case SQLITE_INTEGER:
-        v->kind_case = HEARTH__VALUE__KIND_INTEGER;
-        v->integer = sqlite3_column_int64(st, i);
-        break;
-    case SQLITE_FLOAT:
-        v->kind_case = HEARTH__VALUE__KIND_DECIMAL;
-        v->decimal = sqlite3_column_double(st, i);
-        break;
-    default:
-        v->kind_case = HEARTH__VALUE__KIND_TEXT;
-        v->text = hearth_strdup((const char *)sqlite3_column_text(st, i));
-        break;
+    case SQLITE_NULL: return proto_value_null();
+    case SQLITE_INTEGER: return proto_value_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT: return proto_value_decimal(sqlite3_column_double(st, i));
+    default: return proto_value_text((const char *)sqlite3_column_text(st, i));
     }
-    return v;
 }
 
 static Hearth__GroupCount *new_group(void)

@@ -1,16 +1,15 @@
 #include "node_config.h"
 #include "hearth_file.h"
+#include "hearth_ini.h"
 #include "hearth_mem.h"
 #include "hearth_util.h"
 
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
     node_config_t *cfg;
     const char *dir;
-    char *cause;
 } load_ctx_t;
 
 bool node_config_name_valid(const char *s)
@@ -24,14 +23,15 @@ static void set_path(load_ctx_t *ctx, char **slot, const char *value)
     *slot = hearth_path_resolve(ctx->dir, value);
 }
 
-static int on_setting(void *user, const char *section, const char *name, const char *value)
+static int on_setting(void *user, const char *section, const char *name, const char *value,
+                      char **cause)
 {
     load_ctx_t *ctx = user;
     node_config_t *cfg = ctx->cfg;
     if (strcmp(section, "node") == 0) {
         if (strcmp(name, "name") == 0) {
             if (!node_config_name_valid(value)) {
-                hearth_cause_set(&ctx->cause, "[node] name must be 1-63 of a-z, 0-9 "
+                hearth_cause_set(cause, "[node] name must be 1-63 of a-z, 0-9 "
                                  "and _, starting with a letter");
                 return 0;
             }
@@ -53,29 +53,19 @@ static int on_setting(void *user, const char *section, const char *name, const c
         if (strcmp(name, "public_key") == 0)
             return set_path(ctx, &cfg->gateway_public, value), 1;
     }
-    hearth_cause_set(&ctx->cause, "unknown setting '%s' in section [%s]", name, section);
+    hearth_cause_set(cause, "unknown setting '%s' in section [%s]", name, section);
     return 0;
 }
 
 hearth_err_t node_config_load(const char *path, node_config_t **out, char **cause)
 {
     *out = NULL;
-    load_ctx_t ctx = {.cfg = hearth_calloc(1, sizeof(node_config_t)), .cause = NULL};
+    load_ctx_t ctx = {.cfg = hearth_calloc(1, sizeof(node_config_t))};
     char *dir = hearth_path_dirname(path);
     ctx.dir = dir;
     hearth_err_t rc = HEARTH_OK;
-    int line = ini_parse(path, on_setting, &ctx);
-    if (line < 0) {
-        hearth_cause_set(cause, "cannot read config '%s'", path);
-        rc = HEARTH_ERR_NOT_FOUND;
+    if ((rc = hearth_ini_load(path, on_setting, &ctx, cause)) != HEARTH_OK)
         goto fail;
-    }
-    if (line > 0) {
-        hearth_cause_set(cause, "%s:%d: %s", path, line,
-                         ctx.cause ? ctx.cause : "syntax error");
-        rc = HEARTH_ERR_CONFIG;
-        goto fail;
-    }
     const char *missing = ctx.cfg->name[0] == '\0' ? "[node] name"
                         : !ctx.cfg->database ? "[node] database"
                         : !ctx.cfg->linkage_key ? "[node] linkage_key"
@@ -87,12 +77,10 @@ hearth_err_t node_config_load(const char *path, node_config_t **out, char **caus
         rc = HEARTH_ERR_CONFIG;
         goto fail;
     }
-    free(ctx.cause);
     free(dir);
     *out = ctx.cfg;
     return HEARTH_OK;
 fail:
-    free(ctx.cause);
     free(dir);
     node_config_destroy(&ctx.cfg);
     return rc;

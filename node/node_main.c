@@ -2,6 +2,7 @@
  * become tokens and are dropped); `serve` connects out to the gateway and
  * answers sub-queries with aggregates; `datasets` lists what is loaded. */
 #include "hearth_err.h"
+#include "hearth_util.h"
 #include "hearth_log.h"
 #include "keys_file.h"
 #include "keys_token.h"
@@ -94,12 +95,7 @@ done:
 
 static int cmd_serve(const node_config_t *cfg)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    hearth_catch_stop_signals(on_signal);
     char *cause = NULL;
     hearth_err_t rc = node_serve_run(cfg, &stop_requested, &cause);
     int status = rc == HEARTH_OK ? EXIT_OK : fail(cause, rc);
