@@ -43,7 +43,7 @@ typedef struct {
 
 typedef struct node_store_t node_store_t;
 
-/* Opens (creating if needed) the SQLite file at path with WAL and
+/* Opens (creating if needed) the SQLite file at path with a rollback journal and
  * synchronous=FULL, creates the schema and loads the catalogue. */
 hearth_err_t node_store_open(const char *path, node_store_t **out, char **cause)
     __attribute__((warn_unused_result));
