@@ -12,7 +12,15 @@ typedef struct {
 static int on_setting(void *user, const char *section, const char *name, const char *value)
 {
     trampoline_t *t = user;
-    return t->handler(t->user, section, name, value, &t->cause);
+    /* inih carries on past a refused line and reports the first one; keep
+     * that line's reason, not the last. */
+    char *cause = NULL;
+    int ok = t->handler(t->user, section, name, value, &cause);
+    if (!ok && t->cause == NULL)
+        t->cause = cause;
+    else
+        free(cause);
+    return ok;
 }
 
 hearth_err_t hearth_ini_load(const char *path, hearth_ini_handler_t handler, void *user,

@@ -2,6 +2,7 @@
 #include "hearth_file.h"
 #include "hearth_ini.h"
 #include "hearth_mem.h"
+#include "hearth_util.h"
 #include "keys_file.h"
 
 #include <errno.h>
@@ -42,9 +43,14 @@ static bool name_valid(const char *s)
 static int add_peer(load_ctx_t *ctx, gw_peer_t **list, size_t *n, const char *name,
                     const char *key_path, const char *kind, char **cause)
 {
-    if (!name_valid(name)) {
-        hearth_cause_set(cause, "[%s %s]: names are 1-63 of a-z, 0-9, _ - and ., "
-                         "starting with a letter", kind, name);
+    /* Node names appear in queries (node.dataset), so they follow the
+     * stricter rule every node's own config does. */
+    bool is_node = strcmp(kind, "node") == 0;
+    if (is_node ? !hearth_name_valid(name) : !name_valid(name)) {
+        hearth_cause_set(cause, is_node ? "[%s %s]: node names are 1-63 of a-z, 0-9 and _, "
+                                          "starting with a letter"
+                                        : "[%s %s]: names are 1-63 of a-z, 0-9, _ - and ., "
+                                          "starting with a letter", kind, name);
         return 0;
     }
     for (size_t i = 0; i < *n; i++) {

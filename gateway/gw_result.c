@@ -141,15 +141,25 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
                                        const gw_sdc_policy_t *policy, const char *query_id,
                                        size_t max_cells)
 {
+    /* A group with the wrong number of keys, or an answer with no total,
+     * is malformed: dropping the group while keeping the total would let
+     * "total minus released cells" reveal it, so refuse the whole answer. */
     size_t total_groups = 0;
-    for (size_t p = 0; p < plan->nparts; p++)
+    for (size_t p = 0; p < plan->nparts; p++) {
+        bool bad = subs[p]->total == NULL;
+        for (size_t i = 0; i < subs[p]->n_groups && !bad; i++)
+            bad = subs[p]->groups[i]->n_group != plan->ngroup;
+        if (bad)
+            return gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
+                                     "a node sent a malformed answer; nothing was released",
+                                     false);
         total_groups += subs[p]->n_groups;
+    }
     entry_t *entries = hearth_calloc(total_groups, sizeof *entries);
     size_t n = 0;
     for (size_t p = 0; p < plan->nparts; p++)
         for (size_t i = 0; i < subs[p]->n_groups; i++)
-            if (subs[p]->groups[i]->n_group == plan->ngroup)
-                entries[n++] = (entry_t){subs[p]->groups[i], plan->ngroup};
+            entries[n++] = (entry_t){subs[p]->groups[i], plan->ngroup};
     qsort(entries, n, sizeof *entries, entry_cmp);
     /* Merge equal keys from different parts into one cell. */
     gw_sdc_cell_t *cells = hearth_calloc(n, sizeof *cells);
@@ -173,8 +183,7 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
     }
     gw_sdc_cell_t total = {0};
     for (size_t p = 0; p < plan->nparts; p++)
-        if (subs[p]->total)
-            total.count += measure_of(subs[p]->total, plan->measure);
+        total.count += measure_of(subs[p]->total, plan->measure);
     size_t suppressed = gw_sdc_apply(policy, cells, ncells, &total);
     r = new_result(query_id, HEARTH__QUERY_STATUS__STATUS_RELEASED);
     r->measure = hearth_strdup(gw_result_measure_name(plan->measure));

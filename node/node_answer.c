@@ -1,4 +1,5 @@
 #include "node_answer.h"
+#include "node_filter.h"
 #include "hearth_buf.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
@@ -6,10 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    hearth_buf_t sql;
-} frag_t;
 
 static void free_group(Hearth__GroupCount *g)
 {
@@ -34,169 +31,6 @@ void node_answer_free(Hearth__SubResult **r_p)
     proto_free_string(r->error);
     free(r);
     *r_p = NULL;
-}
-
-static const char *cmp_sql(Hearth__TermOp op)
-{
-    switch (op) {
-    case HEARTH__TERM_OP__TERM_EQ: return "=";
-    case HEARTH__TERM_OP__TERM_NE: return "!=";
-    case HEARTH__TERM_OP__TERM_LT: return "<";
-    case HEARTH__TERM_OP__TERM_LE: return "<=";
-    case HEARTH__TERM_OP__TERM_GT: return ">";
-    case HEARTH__TERM_OP__TERM_GE: return ">=";
-    default: return NULL;
-    }
-}
-
-/* Builds the WHERE clause from postfix terms into *where (caller frees). */
-static hearth_err_t build_filter(const node_store_dataset_t *ds, const Hearth__SubQuery *q,
-                                 char **where, char **cause)
-{
-    *where = NULL;
-    if (q->n_filter == 0) {
-        *where = hearth_strdup("1");
-        return HEARTH_OK;
-    }
-    if (q->n_filter > NODE_ANSWER_MAX_TERMS) {
-        hearth_cause_set(cause, "filter has %zu terms (limit %d)", q->n_filter,
-                         NODE_ANSWER_MAX_TERMS);
-        return HEARTH_ERR_TOO_BIG;
-    }
-    frag_t *stack = hearth_calloc(q->n_filter, sizeof *stack);
-    size_t depth = 0, param = 0, nvalues = 0;
-    hearth_err_t rc = HEARTH_ERR_PROTO;
-    for (size_t i = 0; i < q->n_filter; i++) {
-        const Hearth__Term *t = q->filter[i];
-        nvalues += t->n_values;
-        if (nvalues > NODE_ANSWER_MAX_VALUES) {
-            hearth_cause_set(cause, "filter has more than %d values", NODE_ANSWER_MAX_VALUES);
-            rc = HEARTH_ERR_TOO_BIG;
-            goto done;
-        }
-        if (t->op == HEARTH__TERM_OP__TERM_AND || t->op == HEARTH__TERM_OP__TERM_OR) {
-            if (depth < 2) {
-                hearth_cause_set(cause, "malformed filter");
-                goto done;
-            }
-            frag_t *a = &stack[depth - 2], *b = &stack[depth - 1];
-            hearth_buf_t out;
-            hearth_buf_init(&out, 1u << 24);
-            if (hearth_buf_printf(&out, "(%s %s %s)", hearth_buf_str(&a->sql),
-                                  t->op == HEARTH__TERM_OP__TERM_AND ? "AND" : "OR",
-                                  hearth_buf_str(&b->sql)) != HEARTH_OK) {
-                hearth_buf_free(&out);
-                hearth_cause_set(cause, "filter too large");
-                rc = HEARTH_ERR_TOO_BIG;
-                goto done;
-            }
-            hearth_buf_free(&a->sql);
-            hearth_buf_free(&b->sql);
-            a->sql = out;
-            depth--;
-            continue;
-        }
-        if (t->op == HEARTH__TERM_OP__TERM_NOT) {
-            if (depth < 1) {
-                hearth_cause_set(cause, "malformed filter");
-                goto done;
-            }
-            frag_t *a = &stack[depth - 1];
-            hearth_buf_t out;
-            hearth_buf_init(&out, 1u << 24);
-            /* SQL's NOT over NULL is NULL, which WHERE treats as false,
-             * matching SQL semantics analysts expect. */
-            if (hearth_buf_printf(&out, "(NOT %s)", hearth_buf_str(&a->sql)) != HEARTH_OK) {
-                hearth_buf_free(&out);
-                hearth_cause_set(cause, "filter too large");
-                rc = HEARTH_ERR_TOO_BIG;
-                goto done;
-            }
-            hearth_buf_free(&a->sql);
-            a->sql = out;
-            continue;
-        }
-        frag_t *f = &stack[depth++];
-        hearth_buf_init(&f->sql, 1u << 24);
-        if (t->op == HEARTH__TERM_OP__TERM_TRUE) {
-            hearth_buf_adds(&f->sql, "1");
-            continue;
-        }
-        int col = node_store_column_index(ds, t->column ? t->column : "");
-        if (col < 0) {
-            hearth_cause_set(cause, "no column '%s' in dataset %s", t->column ? t->column : "",
-                             ds->name);
-            rc = HEARTH_ERR_NOT_FOUND;
-            goto done;
-        }
-        const char *op = cmp_sql(t->op);
-        size_t need = op ? 1 : t->op == HEARTH__TERM_OP__TERM_BETWEEN ? 2 : 0;
-        if ((op || t->op == HEARTH__TERM_OP__TERM_BETWEEN) && t->n_values != need) {
-            hearth_cause_set(cause, "malformed filter term");
-            goto done;
-        }
-        if (op) {
-            hearth_buf_printf(&f->sql, "a%d %s ?%zu", col, op, ++param);
-        } else if (t->op == HEARTH__TERM_OP__TERM_BETWEEN) {
-            hearth_buf_printf(&f->sql, "a%d BETWEEN ?%zu AND ?%zu", col, param + 1, param + 2);
-            param += 2;
-        } else if (t->op == HEARTH__TERM_OP__TERM_IN) {
-            if (t->n_values == 0) {
-                hearth_cause_set(cause, "malformed filter term");
-                goto done;
-            }
-            hearth_buf_printf(&f->sql, "a%d IN (", col);
-            for (size_t v = 0; v < t->n_values; v++)
-                hearth_buf_printf(&f->sql, "%s?%zu", v ? ", " : "", ++param);
-            hearth_buf_adds(&f->sql, ")");
-        } else if (t->op == HEARTH__TERM_OP__TERM_IS_NULL) {
-            hearth_buf_printf(&f->sql, "a%d IS NULL", col);
-        } else if (t->op == HEARTH__TERM_OP__TERM_IS_NOT_NULL) {
-            hearth_buf_printf(&f->sql, "a%d IS NOT NULL", col);
-        } else {
-            hearth_cause_set(cause, "unknown filter operator");
-            goto done;
-        }
-    }
-    if (depth != 1) {
-        hearth_cause_set(cause, "malformed filter");
-        goto done;
-    }
-    *where = hearth_buf_take(&stack[0].sql);
-    rc = HEARTH_OK;
-done:
-    for (size_t i = 0; i < q->n_filter; i++)
-        hearth_buf_free(&stack[i].sql);
-    free(stack);
-    return rc;
-}
-
-/* Binds every filter value in term order, matching the ?N numbering. */
-static hearth_err_t bind_values(sqlite3_stmt *st, const Hearth__SubQuery *q, char **cause)
-{
-    int param = 0;
-    for (size_t i = 0; i < q->n_filter; i++) {
-        const Hearth__Term *t = q->filter[i];
-        for (size_t v = 0; v < t->n_values; v++) {
-            const Hearth__Value *val = t->values[v];
-            ++param;
-            switch (val->kind_case) {
-            case HEARTH__VALUE__KIND_TEXT:
-                sqlite3_bind_text(st, param, val->text, -1, SQLITE_STATIC);
-                break;
-            case HEARTH__VALUE__KIND_INTEGER:
-                sqlite3_bind_int64(st, param, val->integer);
-                break;
-            case HEARTH__VALUE__KIND_DECIMAL:
-                sqlite3_bind_double(st, param, val->decimal);
-                break;
-            default:
-                hearth_cause_set(cause, "a filter value must be a string or a number");
-                return HEARTH_ERR_PROTO;
-            }
-        }
-    }
-    return HEARTH_OK;
 }
 
 static Hearth__Value *column_value(sqlite3_stmt *st, int i)
@@ -224,7 +58,7 @@ static hearth_err_t run_sql(sqlite3 *db, const char *sql, const Hearth__SubQuery
         hearth_cause_set(cause, "database: %s", sqlite3_errmsg(db));
         return HEARTH_ERR_DB;
     }
-    hearth_err_t rc = bind_values(st, q, cause);
+    hearth_err_t rc = node_filter_bind(st, q, cause);
     if (rc != HEARTH_OK)
         goto done;
     int step;
@@ -281,7 +115,7 @@ hearth_err_t node_answer_run(node_store_t *store, const Hearth__SubQuery *q,
         }
     }
     char *where = NULL;
-    hearth_err_t rc = build_filter(ds, q, &where, cause);
+    hearth_err_t rc = node_filter_sql(ds, q, &where, cause);
     if (rc != HEARTH_OK)
         return rc;
     Hearth__SubResult *r = hearth_malloc(sizeof *r);

@@ -12,8 +12,6 @@
 #include "node_store.h"
 
 /* Limits on a sub-query, checked before any SQL is built. */
-#define NODE_ANSWER_MAX_TERMS 4096
-#define NODE_ANSWER_MAX_VALUES 10000
 #define NODE_ANSWER_MAX_GROUP_BY 3
 
 /* Answers q and returns a new SubResult in *out (free with

@@ -17,12 +17,15 @@ static const struct {
     node_id_field_t field;
 } ID_COLUMNS[] = {
     {"nhs_number", NODE_ID_NHS}, {"nhs_no", NODE_ID_NHS}, {"nhsnumber", NODE_ID_NHS},
-    {"nhs", NODE_ID_NHS},
+    {"nhs", NODE_ID_NHS}, {"nhs_num", NODE_ID_NHS}, {"nhsno", NODE_ID_NHS},
+    {"patient_nhs_number", NODE_ID_NHS},
     {"date_of_birth", NODE_ID_DOB}, {"dob", NODE_ID_DOB}, {"birth_date", NODE_ID_DOB},
-    {"dateofbirth", NODE_ID_DOB},
+    {"dateofbirth", NODE_ID_DOB}, {"d_o_b", NODE_ID_DOB}, {"birthdate", NODE_ID_DOB},
+    {"birth_date_iso", NODE_ID_DOB},
     {"sex", NODE_ID_SEX}, {"gender", NODE_ID_SEX},
     {"postcode", NODE_ID_POSTCODE}, {"post_code", NODE_ID_POSTCODE},
-    {"postal_code", NODE_ID_POSTCODE},
+    {"postal_code", NODE_ID_POSTCODE}, {"post_code_full", NODE_ID_POSTCODE},
+    {"home_postcode", NODE_ID_POSTCODE},
 };
 
 /* Direct identifiers that have no token role: never stored. */
@@ -33,6 +36,10 @@ static const char *const EXCLUDED_COLUMNS[] = {
     "email_address", "phone", "telephone", "phone_number", "mobile",
     "mobile_number", "nhs_number_raw", "ni_number", "national_insurance_number",
 };
+
+/* The canonical name of each identifier, for reports and messages. */
+static const char *const ID_NAMES[NODE_ID_COUNT] = {"nhs_number", "date_of_birth", "sex",
+                                                   "postcode"};
 
 #define NO_ID (-1)
 
@@ -184,8 +191,7 @@ static hearth_err_t plan_header(const node_csv_record_t *hdr, col_plan_t *plan,
                 node_id_field_t f = ID_COLUMNS[k].field;
                 if (r->has_id[f]) {
                     hearth_cause_set(cause, "header column %zu ('%s') is a second %s "
-                                     "column", i + 1, names[i],
-                                     ID_COLUMNS[k].name);
+                                     "column", i + 1, names[i], ID_NAMES[f]);
                     goto done;
                 }
                 r->has_id[f] = true;
@@ -266,6 +272,8 @@ static hearth_err_t read_rows(node_csv_t *csv, const keys_token_t *tok, size_t n
             hearth_cause_set(cause, "the extract's attribute text exceeds %zu bytes",
                              rows->text.max);
             OPENSSL_cleanse(nhs, sizeof nhs);
+            OPENSSL_cleanse(dob, sizeof dob);
+            OPENSSL_cleanse(pc, sizeof pc);
             return HEARTH_ERR_TOO_BIG;
         }
         for (int f = 0; f < NODE_ID_COUNT; f++)
@@ -657,8 +665,6 @@ fail:
     return rc;
 }
 
-static const char *const ID_NAMES[NODE_ID_COUNT] = {"nhs_number", "date_of_birth", "sex",
-                                                   "postcode"};
 
 char *node_ingest_report_format(const node_ingest_report_t *r)
 {

@@ -97,6 +97,70 @@ static hearth_err_t validate(const ProtobufCMessage *m, char **cause)
     return HEARTH_OK;
 }
 
+/* Reads a base-128 varint at p[*i]; false when it runs past len. */
+static bool read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*i >= len)
+            return false;
+        uint8_t b = p[(*i)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* protobuf-c copies a string field into a NUL-terminated buffer and keeps
+ * no length, so a NUL inside a wire string would silently cut it short.
+ * This walks the raw bytes (the only place the real length is visible) and
+ * names the first string field holding a NUL. Malformed bytes are left for
+ * the unpacker to refuse. Nesting follows the schema, which has no
+ * recursive types; the depth cap is belt and braces. */
+static const char *find_nul_string(const uint8_t *p, size_t len,
+                                   const ProtobufCMessageDescriptor *d, unsigned depth)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint64_t key, n;
+        if (!read_varint(p, len, &i, &key))
+            return NULL;
+        switch (key & 7) {
+        case 0:
+            if (!read_varint(p, len, &i, &n))
+                return NULL;
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 5:
+            i += 4;
+            break;
+        case 2: {
+            if (!read_varint(p, len, &i, &n) || n > len - i)
+                return NULL;
+            const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+            if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)n))
+                return f->name;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 16) {
+                const char *bad = find_nul_string(p + i, (size_t)n, f->descriptor, depth + 1);
+                if (bad)
+                    return bad;
+            }
+            i += (size_t)n;
+            break;
+        }
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
 hearth_err_t proto_decode(const void *data, size_t len, size_t max,
                           Hearth__Envelope **out, char **cause)
 {
@@ -111,6 +175,12 @@ hearth_err_t proto_decode(const void *data, size_t len, size_t max,
         return HEARTH_ERR_PROTO;
     }
     hearth_err_t rc;
+    const char *nul_field = find_nul_string(data, len, &hearth__envelope__descriptor, 0);
+    if (nul_field) {
+        hearth_cause_set(cause, "field '%s' contains a NUL byte", nul_field);
+        rc = HEARTH_ERR_PROTO;
+        goto fail;
+    }
     if (env->version != HEARTH_PROTOCOL_VERSION) {
         hearth_cause_set(cause, "peer speaks protocol version %u; this is version %u",
                          env->version, HEARTH_PROTOCOL_VERSION);

@@ -1,0 +1,756 @@
+/* Tests for node_answer: sub-queries built by hand against a dataset
+ * ingested from a real CSV file with a real key. Grouped COUNT(*) and
+ * COUNT(DISTINCT person) are checked exactly, every filter operator in
+ * postfix form, the refusals (unknown names, malformed postfix, limits), and
+ * that hostile values and names are treated as plain values or refused while
+ * the database file stays byte-for-byte the same. */
+#include "node_answer.h"
+#include "node_filter.h"
+#include "node_ingest.h"
+#include "proto_codec.h"
+
+#include <criterion/criterion.h>
+
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- fixture: one dataset "ae" at a node ------------------------------ */
+
+static const uint8_t KEY[KEYS_LINKAGE_KEY_LEN] = {
+    0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b,
+    0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
+    0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70};
+
+/* Eleven records of nine people (N1 twice, N5 twice; row 9 has no NHS
+ * number and is a person of its own). One ward is empty (NULL), one
+ * diagnosis is empty, and one ward value is full of quotes. */
+static const char *const EXTRACT =
+    "nhs_number,ward,age_band,diagnosis_group\n"
+    "9434765919,Abbey,65-74,falls\n"          /* 1  N1 */
+    "9434765919,Abbey,65-74,cardiac\n"        /* 2  N1 */
+    "9434765927,Abbey,75+,falls\n"            /* 3  N2 */
+    "9434765935,Priory,18-64,falls\n"         /* 4  N3 */
+    "9434765943,Priory,75+,\n"                /* 5  N4 */
+    "9434765951,Castle,65-74,falls\n"         /* 6  N5 */
+    "9434765951,Castle,65-74,falls\n"         /* 7  N5 */
+    "9434765978,,75+,cardiac\n"               /* 8  N6 */
+    ",Abbey,18-64,cardiac\n"                  /* 9  no token */
+    "9434765986,Priory,65-74,falls\n"         /* 10 N7 */
+    "9434765994,\"O'Brien \"\"Ward\"\"\",18-64,other\n"; /* 11 N8 */
+
+#define QUOTED_WARD "O'Brien \"Ward\""
+
+static char dir[64];
+static char db_path[128];
+static node_store_t *store;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void reopen(void)
+{
+    char *cause = NULL;
+    cr_assert_eq(node_store_open(db_path, &store, &cause), HEARTH_OK, "%s", cause);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/hearth-answer-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(db_path, sizeof db_path, "%s/node.db", dir);
+    char csv[128];
+    snprintf(csv, sizeof csv, "%s/ae.csv", dir);
+    FILE *f = fopen(csv, "wb");
+    cr_assert_not_null(f);
+    fputs(EXTRACT, f);
+    cr_assert_eq(fclose(f), 0);
+    reopen();
+    keys_token_t *tok = keys_token_new(KEY);
+    char kid[KEYS_KEY_ID_LEN + 1];
+    keys_key_id(KEY, kid);
+    node_ingest_report_t *r = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_ingest_run(store, tok, kid, "ae", csv, NULL, &r, &cause), HEARTH_OK,
+                 "%s", cause);
+    cr_assert_eq(r->rows_stored, 11);
+    cr_assert_eq(r->persons_dataset, 9);
+    node_ingest_report_destroy(&r);
+    keys_token_destroy(&tok);
+}
+
+static void teardown(void)
+{
+    node_store_destroy(&store);
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(node_answer, .init = setup, .fini = teardown);
+
+/* ---- building sub-queries by hand -------------------------------------- */
+
+static Hearth__SubQuery *sq_new(const char *dataset, Hearth__Measure m)
+{
+    Hearth__SubQuery *q = calloc(1, sizeof *q);
+    hearth__sub_query__init(q);
+    q->query_id = strdup("q-test");
+    q->dataset = strdup(dataset);
+    q->measure = m;
+    return q;
+}
+
+static void sq_group(Hearth__SubQuery *q, const char *col)
+{
+    q->group_by = realloc(q->group_by, (q->n_group_by + 1) * sizeof *q->group_by);
+    q->group_by[q->n_group_by++] = strdup(col);
+}
+
+static Hearth__Value *text_value(const char *s)
+{
+    Hearth__Value *v = calloc(1, sizeof *v);
+    hearth__value__init(v);
+    v->kind_case = HEARTH__VALUE__KIND_TEXT;
+    v->text = strdup(s);
+    return v;
+}
+
+static Hearth__Term *sq_add(Hearth__SubQuery *q, Hearth__TermOp op, const char *col)
+{
+    Hearth__Term *t = calloc(1, sizeof *t);
+    hearth__term__init(t);
+    t->op = op;
+    if (col)
+        t->column = strdup(col);
+    q->filter = realloc(q->filter, (q->n_filter + 1) * sizeof *q->filter);
+    q->filter[q->n_filter++] = t;
+    return t;
+}
+
+static void term_value(Hearth__Term *t, Hearth__Value *v)
+{
+    t->values = realloc(t->values, (t->n_values + 1) * sizeof *t->values);
+    t->values[t->n_values++] = v;
+}
+
+/* Adds a term with n text values (NULL-free varargs). */
+static Hearth__Term *sq_term(Hearth__SubQuery *q, Hearth__TermOp op, const char *col,
+                             int n, ...)
+{
+    Hearth__Term *t = sq_add(q, op, col);
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        term_value(t, text_value(va_arg(ap, const char *)));
+    va_end(ap);
+    return t;
+}
+
+static void sq_op(Hearth__SubQuery *q, Hearth__TermOp op)
+{
+    (void)sq_add(q, op, NULL);
+}
+
+static void sq_free(Hearth__SubQuery **qp)
+{
+    Hearth__SubQuery *q = *qp;
+    for (size_t i = 0; i < q->n_filter; i++) {
+        Hearth__Term *t = q->filter[i];
+        for (size_t v = 0; v < t->n_values; v++) {
+            if (t->values[v]->kind_case == HEARTH__VALUE__KIND_TEXT)
+                proto_free_string(t->values[v]->text);
+            free(t->values[v]);
+        }
+        free(t->values);
+        proto_free_string(t->column);
+        free(t);
+    }
+    free(q->filter);
+    for (size_t i = 0; i < q->n_group_by; i++)
+        free(q->group_by[i]);
+    free(q->group_by);
+    proto_free_string(q->query_id);
+    proto_free_string(q->dataset);
+    free(q);
+    *qp = NULL;
+}
+
+/* Runs q, expects success, frees q. */
+static Hearth__SubResult *answer(Hearth__SubQuery **qp)
+{
+    Hearth__SubResult *r = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_answer_run(store, *qp, &r, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "rc %d: %s", rc, cause ? cause : "");
+    cr_assert_null(cause);
+    cr_assert_not_null(r);
+    cr_assert(r->ok);
+    cr_assert_str_eq(r->query_id, "q-test");
+    cr_assert_not_null(r->total);
+    sq_free(qp);
+    return r;
+}
+
+/* Runs q, expects refusal with rc and exactly want_cause, frees q. */
+static void refused(Hearth__SubQuery **qp, hearth_err_t want_rc, const char *want_cause)
+{
+    Hearth__SubResult *r = (Hearth__SubResult *)0x1;
+    char *cause = NULL;
+    hearth_err_t rc = node_answer_run(store, *qp, &r, &cause);
+    cr_assert_eq(rc, want_rc, "rc %d (%s), wanted %d", rc, cause ? cause : "", want_rc);
+    cr_assert_null(r);
+    cr_assert_str_eq(cause, want_cause);
+    free(cause);
+    sq_free(qp);
+}
+
+/* The total of a filter with no grouping. */
+static void expect_total(Hearth__SubQuery *q, uint64_t records, uint64_t persons)
+{
+    Hearth__SubResult *r = answer(&q);
+    cr_assert_eq(r->n_groups, 0);
+    cr_assert_eq(r->total->records, records, "records %llu, wanted %llu",
+                 (unsigned long long)r->total->records, (unsigned long long)records);
+    cr_assert_eq(r->total->persons, persons, "persons %llu, wanted %llu",
+                 (unsigned long long)r->total->persons, (unsigned long long)persons);
+    node_answer_free(&r);
+    cr_assert_null(r);
+}
+
+static void expect_text(const Hearth__Value *v, const char *want)
+{
+    cr_assert_eq(v->kind_case, HEARTH__VALUE__KIND_TEXT);
+    cr_assert_str_eq(v->text, want);
+}
+
+static Hearth__SubQuery *count(void)
+{
+    return sq_new("ae", HEARTH__MEASURE__MEASURE_COUNT_RECORDS);
+}
+
+/* ---- aggregates -------------------------------------------------------- */
+
+Test(node_answer, counts_records_and_distinct_persons_by_group)
+{
+    Hearth__SubQuery *q = sq_new("ae", HEARTH__MEASURE__MEASURE_COUNT_PERSONS);
+    sq_group(q, "ward");
+    Hearth__SubResult *r = answer(&q);
+    cr_assert_eq(r->n_groups, 5);
+    /* NULL sorts first. */
+    cr_assert_eq(r->groups[0]->n_group, 1);
+    cr_assert_eq(r->groups[0]->group[0]->kind_case, HEARTH__VALUE__KIND_NULL);
+    cr_assert_eq(r->groups[0]->records, 1);
+    cr_assert_eq(r->groups[0]->persons, 1);
+    expect_text(r->groups[1]->group[0], "Abbey");
+    cr_assert_eq(r->groups[1]->records, 4);
+    cr_assert_eq(r->groups[1]->persons, 3);
+    expect_text(r->groups[2]->group[0], "Castle");
+    cr_assert_eq(r->groups[2]->records, 2);
+    cr_assert_eq(r->groups[2]->persons, 1);
+    expect_text(r->groups[3]->group[0], QUOTED_WARD);
+    cr_assert_eq(r->groups[3]->records, 1);
+    cr_assert_eq(r->groups[3]->persons, 1);
+    expect_text(r->groups[4]->group[0], "Priory");
+    cr_assert_eq(r->groups[4]->records, 3);
+    cr_assert_eq(r->groups[4]->persons, 3);
+    cr_assert_eq(r->total->records, 11);
+    cr_assert_eq(r->total->persons, 9);
+    cr_assert_eq(r->total->n_group, 0);
+    node_answer_free(&r);
+}
+
+Test(node_answer, counts_by_two_columns_under_a_filter)
+{
+    Hearth__SubQuery *q = count();
+    sq_group(q, "ward");
+    sq_group(q, "age_band");
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis_group", 1, "falls");
+    Hearth__SubResult *r = answer(&q);
+    static const struct {
+        const char *ward, *age;
+        uint64_t records, persons;
+    } want[] = {{"Abbey", "65-74", 1, 1}, {"Abbey", "75+", 1, 1}, {"Castle", "65-74", 2, 1},
+                {"Priory", "18-64", 1, 1}, {"Priory", "65-74", 1, 1}};
+    cr_assert_eq(r->n_groups, 5);
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_eq(r->groups[i]->n_group, 2);
+        expect_text(r->groups[i]->group[0], want[i].ward);
+        expect_text(r->groups[i]->group[1], want[i].age);
+        cr_assert_eq(r->groups[i]->records, want[i].records, "group %zu", i);
+        cr_assert_eq(r->groups[i]->persons, want[i].persons, "group %zu", i);
+    }
+    cr_assert_eq(r->total->records, 6);
+    cr_assert_eq(r->total->persons, 5);
+    node_answer_free(&r);
+}
+
+Test(node_answer, an_empty_filter_counts_everything)
+{
+    expect_total(count(), 11, 9);
+}
+
+Test(node_answer, a_true_term_counts_everything)
+{
+    Hearth__SubQuery *q = count();
+    sq_op(q, HEARTH__TERM_OP__TERM_TRUE);
+    expect_total(q, 11, 9);
+}
+
+Test(node_answer, the_result_encodes_as_a_valid_message)
+{
+    Hearth__SubQuery *q = count();
+    sq_group(q, "ward");
+    Hearth__SubResult *r = answer(&q);
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_SUB_RESULT;
+    env.sub_result = r;
+    size_t len;
+    uint8_t *buf = proto_encode(&env, &len);
+    Hearth__Envelope *out = NULL;
+    char *cause = NULL;
+    cr_assert_eq(proto_decode(buf, len, PROTO_MAX_NODE_MSG, &out, &cause), HEARTH_OK, "%s",
+                 cause);
+    cr_assert_eq(out->sub_result->n_groups, 5);
+    cr_assert_eq(out->sub_result->total->records, 11);
+    proto_free(&out);
+    free(buf);
+    node_answer_free(&r);
+}
+
+/* ---- filters ----------------------------------------------------------- */
+
+Test(node_answer, filters_with_eq)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis_group", 1, "falls");
+    expect_total(q, 6, 5);
+}
+
+Test(node_answer, filters_with_ne_leaving_out_nulls)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_NE, "diagnosis_group", 1, "falls");
+    expect_total(q, 4, 4);
+}
+
+Test(node_answer, filters_with_in)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_IN, "age_band", 2, "65-74", "75+");
+    expect_total(q, 8, 6);
+}
+
+Test(node_answer, filters_with_between_on_text)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_BETWEEN, "age_band", 2, "18-64", "65-74");
+    expect_total(q, 8, 6);
+}
+
+Test(node_answer, filters_with_less_and_greater_on_text)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_LT, "age_band", 1, "65-74");
+    expect_total(q, 3, 3);
+    q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_GE, "age_band", 1, "75+");
+    expect_total(q, 3, 3);
+}
+
+Test(node_answer, filters_with_is_null_and_is_not_null)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_IS_NULL, "ward", 0);
+    expect_total(q, 1, 1);
+    q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_IS_NOT_NULL, "ward", 0);
+    expect_total(q, 10, 8);
+    q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_IS_NULL, "diagnosis_group", 0);
+    expect_total(q, 1, 1);
+}
+
+Test(node_answer, filters_with_and)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis_group", 1, "falls");
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Abbey");
+    sq_op(q, HEARTH__TERM_OP__TERM_AND);
+    expect_total(q, 2, 2);
+}
+
+Test(node_answer, filters_with_or)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Castle");
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Priory");
+    sq_op(q, HEARTH__TERM_OP__TERM_OR);
+    expect_total(q, 5, 4);
+}
+
+Test(node_answer, filters_with_not_leaving_out_nulls)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis_group", 1, "falls");
+    sq_op(q, HEARTH__TERM_OP__TERM_NOT);
+    expect_total(q, 4, 4);
+}
+
+Test(node_answer, binds_values_in_postfix_order_across_nested_terms)
+{
+    /* (ward IN ('Abbey','Castle') AND NOT age_band BETWEEN '18-64' AND
+     * '18-64') OR diagnosis_group = 'other':
+     * Abbey/Castle rows not 18-64: 1,2,3,6,7 -> plus row 11. */
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_IN, "ward", 2, "Abbey", "Castle");
+    sq_term(q, HEARTH__TERM_OP__TERM_BETWEEN, "age_band", 2, "18-64", "18-64");
+    sq_op(q, HEARTH__TERM_OP__TERM_NOT);
+    sq_op(q, HEARTH__TERM_OP__TERM_AND);
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis_group", 1, "other");
+    sq_op(q, HEARTH__TERM_OP__TERM_OR);
+    expect_total(q, 6, 4);
+}
+
+Test(node_answer, numeric_values_compare_as_sql_numbers)
+{
+    /* Attributes are stored as text; an integer value never equals text. */
+    Hearth__SubQuery *q = count();
+    Hearth__Term *t = sq_add(q, HEARTH__TERM_OP__TERM_EQ, "age_band");
+    Hearth__Value *v = calloc(1, sizeof *v);
+    hearth__value__init(v);
+    v->kind_case = HEARTH__VALUE__KIND_INTEGER;
+    v->integer = 75;
+    term_value(t, v);
+    expect_total(q, 0, 0);
+}
+
+/* ---- refusals ---------------------------------------------------------- */
+
+Test(node_answer, refuses_an_unknown_dataset)
+{
+    Hearth__SubQuery *q = sq_new("ae_attendances", HEARTH__MEASURE__MEASURE_COUNT_RECORDS);
+    refused(&q, HEARTH_ERR_NOT_FOUND, "this node has no dataset 'ae_attendances'");
+}
+
+Test(node_answer, refuses_an_unknown_group_column)
+{
+    Hearth__SubQuery *q = count();
+    sq_group(q, "wardd");
+    refused(&q, HEARTH_ERR_NOT_FOUND, "no column 'wardd' in dataset ae");
+}
+
+Test(node_answer, refuses_an_unknown_filter_column)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis", 1, "falls");
+    refused(&q, HEARTH_ERR_NOT_FOUND, "no column 'diagnosis' in dataset ae");
+}
+
+Test(node_answer, refuses_identifier_and_internal_column_names)
+{
+    const char *names[] = {"nhs_number", "person", "rec", "t_nhs", "t_dsp", "a0", "a1",
+                           "Ward", "ward ", ""};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "no column '%s' in dataset ae", names[i]);
+        Hearth__SubQuery *q = count();
+        sq_group(q, names[i]);
+        refused(&q, HEARTH_ERR_NOT_FOUND, want);
+        q = count();
+        sq_term(q, HEARTH__TERM_OP__TERM_IS_NULL, names[i], 0);
+        refused(&q, HEARTH_ERR_NOT_FOUND, want);
+    }
+}
+
+Test(node_answer, refuses_and_with_one_operand)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Abbey");
+    sq_op(q, HEARTH__TERM_OP__TERM_AND);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter");
+}
+
+Test(node_answer, refuses_or_and_not_without_operands)
+{
+    Hearth__SubQuery *q = count();
+    sq_op(q, HEARTH__TERM_OP__TERM_OR);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter");
+    q = count();
+    sq_op(q, HEARTH__TERM_OP__TERM_NOT);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter");
+}
+
+Test(node_answer, refuses_two_operands_left_on_the_stack)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Abbey");
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Priory");
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter");
+}
+
+Test(node_answer, refuses_terms_with_the_wrong_number_of_values)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 0);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 2, "Abbey", "Priory");
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_BETWEEN, "age_band", 1, "18-64");
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_IN, "ward", 0);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+}
+
+/* Regression (found and fixed): values on a term that takes none (TRUE, IS [NOT] NULL, AND, OR,
+ * NOT) are not refused. build_filter numbers placeholders only for terms
+ * that use values, but bind_values binds every term's values in order, so
+ * a stray value shifts every later binding: here diagnosis_group is
+ * compared with 'falls' instead of 'cardiac' (6 records instead of 2).
+ * Such a term should be refused as malformed. */
+Test(node_answer, refuses_values_on_a_term_that_takes_none)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_IS_NOT_NULL, "ward", 1, "falls");
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis_group", 1, "cardiac");
+    sq_op(q, HEARTH__TERM_OP__TERM_AND);
+    Hearth__SubResult *r = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_answer_run(store, q, &r, &cause);
+    if (rc == HEARTH_OK)
+        cr_log_warn("answered with %llu records", (unsigned long long)r->total->records);
+    node_answer_free(&r);
+    free(cause);
+    sq_free(&q);
+    cr_assert_eq(rc, HEARTH_ERR_PROTO);
+}
+
+Test(node_answer, refuses_a_null_value)
+{
+    Hearth__SubQuery *q = count();
+    Hearth__Term *t = sq_add(q, HEARTH__TERM_OP__TERM_EQ, "ward");
+    Hearth__Value *v = calloc(1, sizeof *v);
+    hearth__value__init(v);
+    v->kind_case = HEARTH__VALUE__KIND_NULL;
+    v->null = 1;
+    term_value(t, v);
+    refused(&q, HEARTH_ERR_PROTO, "a filter value must be a string or a number");
+}
+
+Test(node_answer, refuses_an_unknown_operator)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, (Hearth__TermOp)99, "ward", 0);
+    refused(&q, HEARTH_ERR_PROTO, "unknown filter operator");
+}
+
+Test(node_answer, refuses_too_many_terms)
+{
+    Hearth__SubQuery *q = count();
+    for (int i = 0; i < NODE_FILTER_MAX_TERMS + 1; i++)
+        sq_op(q, HEARTH__TERM_OP__TERM_TRUE);
+    refused(&q, HEARTH_ERR_TOO_BIG, "filter has 4097 terms (limit 4096)");
+}
+
+Test(node_answer, refuses_too_many_values)
+{
+    Hearth__SubQuery *q = count();
+    Hearth__Term *t = sq_add(q, HEARTH__TERM_OP__TERM_IN, "ward");
+    for (int i = 0; i < NODE_FILTER_MAX_VALUES + 1; i++)
+        term_value(t, text_value("x"));
+    refused(&q, HEARTH_ERR_TOO_BIG, "filter has more than 10000 values");
+}
+
+Test(node_answer, answers_an_in_list_at_the_value_limit)
+{
+    Hearth__SubQuery *q = count();
+    Hearth__Term *t = sq_add(q, HEARTH__TERM_OP__TERM_IN, "ward");
+    char v[16];
+    for (int i = 0; i < NODE_FILTER_MAX_VALUES - 1; i++) {
+        snprintf(v, sizeof v, "w%d", i);
+        term_value(t, text_value(v));
+    }
+    term_value(t, text_value("Castle"));
+    expect_total(q, 2, 1);
+}
+
+Test(node_answer, refuses_four_group_columns)
+{
+    Hearth__SubQuery *q = count();
+    sq_group(q, "ward");
+    sq_group(q, "age_band");
+    sq_group(q, "diagnosis_group");
+    sq_group(q, "ward");
+    refused(&q, HEARTH_ERR_TOO_BIG, "at most 3 GROUP BY columns");
+}
+
+Test(node_answer, refuses_sum_and_mean)
+{
+    Hearth__SubQuery *q = sq_new("ae", HEARTH__MEASURE__MEASURE_SUM);
+    refused(&q, HEARTH_ERR_REFUSED, "this node answers COUNT(*) and COUNT(PERSONS) only");
+    q = sq_new("ae", HEARTH__MEASURE__MEASURE_MEAN);
+    refused(&q, HEARTH_ERR_REFUSED, "this node answers COUNT(*) and COUNT(PERSONS) only");
+}
+
+/* Regression (found and fixed): a left-deep chain of about a hundred ORs (what the gateway's planner
+ * emits for `ward = 'a' OR ward = 'b' OR ...`, which its parser accepts
+ * since a chain adds no depth) is far inside the node's term limit but
+ * fails in sqlite3_prepare with "parser stack overflow" (HEARTH_ERR_DB):
+ * build_filter wraps every AND/OR/NOT in one more pair of parentheses, and
+ * SQLite's parser stack overflows at roughly 100 nested parentheses (and
+ * any expression tree deeper than 1000 is refused too). The analyst gets a
+ * database error instead of an answer or a clear limit. */
+Test(node_answer, answers_a_long_or_chain_within_the_term_limit)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Castle");
+    char v[16];
+    for (int i = 0; i < 120; i++) {
+        snprintf(v, sizeof v, "w%d", i);
+        sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, v);
+        sq_op(q, HEARTH__TERM_OP__TERM_OR);
+    }
+    cr_assert_leq(q->n_filter, NODE_FILTER_MAX_TERMS);
+    Hearth__SubResult *r = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_answer_run(store, q, &r, &cause);
+    sq_free(&q);
+    uint64_t records = rc == HEARTH_OK ? r->total->records : 0;
+    if (rc != HEARTH_OK)
+        cr_log_warn("refused: %s", cause ? cause : "");
+    node_answer_free(&r);
+    free(cause);
+    cr_assert_eq(rc, HEARTH_OK);
+    cr_assert_eq(records, 2);
+}
+
+/* ---- injection --------------------------------------------------------- */
+
+Test(node_answer, a_value_with_quotes_is_matched_as_plain_text)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, QUOTED_WARD);
+    expect_total(q, 1, 1);
+}
+
+Test(node_answer, sql_in_values_is_a_plain_value)
+{
+    const char *hostile[] = {
+        "'; DROP TABLE datasets; --",
+        "Abbey' OR '1'='1",
+        "Abbey\" OR \"1\"=\"1",
+        "') OR 1=1 --",
+        "Abbey'); DELETE FROM meta; --",
+        "?1",
+        "%",
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof *hostile; i++) {
+        Hearth__SubQuery *q = count();
+        sq_group(q, "ward");
+        sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, hostile[i]);
+        Hearth__SubResult *r = answer(&q);
+        cr_assert_eq(r->n_groups, 0, "value %zu matched", i);
+        cr_assert_eq(r->total->records, 0, "value %zu matched", i);
+        node_answer_free(&r);
+    }
+}
+
+/* Closes the store and returns the database file's bytes (caller frees);
+ * no WAL may be left beside it holding pages the file does not. */
+static char *db_file(size_t *len)
+{
+    node_store_destroy(&store);
+    FILE *f = fopen(db_path, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    cr_assert_gt(n, 0);
+    rewind(f);
+    char *buf = malloc((size_t)n);
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    struct stat st;
+    cr_assert(stat(wal, &st) != 0 || st.st_size == 0, "a WAL was left after closing");
+    *len = (size_t)n;
+    return buf;
+}
+
+Test(node_answer, hostile_values_and_names_leave_the_database_unchanged)
+{
+    size_t before_len;
+    char *before = db_file(&before_len);
+    reopen();
+
+    /* Values: answered as plain values. */
+    char *big = malloc(60 * 1024 + 1);
+    memset(big, '\'', 60 * 1024);
+    memcpy(big, "x'; DROP TABLE datasets; --", 27);
+    big[60 * 1024] = '\0';
+    const char *values[] = {"'; DROP TABLE datasets; --", "a\"b''c\\'d", big,
+                            "1); DROP TABLE meta; SELECT (1"};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        Hearth__SubQuery *q = count();
+        sq_group(q, "ward");
+        sq_term(q, HEARTH__TERM_OP__TERM_IN, "ward", 2, values[i], "Castle");
+        sq_term(q, HEARTH__TERM_OP__TERM_EQ, "age_band", 1, values[i]);
+        sq_op(q, HEARTH__TERM_OP__TERM_NOT);
+        sq_op(q, HEARTH__TERM_OP__TERM_AND);
+        sq_term(q, HEARTH__TERM_OP__TERM_NE, "diagnosis_group", 1, values[i]);
+        sq_op(q, HEARTH__TERM_OP__TERM_AND);
+        Hearth__SubResult *r = answer(&q);
+        cr_assert_eq(r->n_groups, 1, "value %zu", i);
+        expect_text(r->groups[0]->group[0], "Castle");
+        cr_assert_eq(r->groups[0]->records, 2);
+        node_answer_free(&r);
+    }
+    free(big);
+
+    /* Names: refused. */
+    const char *names[] = {"a0; DROP TABLE x", "ward\" OR 1=1 --", "ward; DROP TABLE datasets",
+                           "a0) FROM d_1; DROP TABLE meta; --", "*", "ward'"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "no column '%s' in dataset ae", names[i]);
+        Hearth__SubQuery *q = count();
+        sq_term(q, HEARTH__TERM_OP__TERM_EQ, names[i], 1, "x");
+        refused(&q, HEARTH_ERR_NOT_FOUND, want);
+        q = count();
+        sq_group(q, names[i]);
+        refused(&q, HEARTH_ERR_NOT_FOUND, want);
+    }
+    Hearth__SubQuery *q = sq_new("ae; DROP TABLE datasets; --",
+                                 HEARTH__MEASURE__MEASURE_COUNT_RECORDS);
+    refused(&q, HEARTH_ERR_NOT_FOUND, "this node has no dataset 'ae; DROP TABLE datasets; --'");
+
+    size_t after_len;
+    char *after = db_file(&after_len);
+    cr_assert_eq(after_len, before_len);
+    cr_assert_eq(memcmp(before, after, before_len), 0, "the database file changed");
+    free(before);
+    free(after);
+
+    /* And the data are all still there. */
+    reopen();
+    cr_assert_eq(node_store_ndatasets(store), 1);
+    expect_total(count(), 11, 9);
+}
+
+Test(node_answer, free_is_null_safe)
+{
+    node_answer_free(NULL);
+    Hearth__SubResult *r = NULL;
+    node_answer_free(&r);
+    cr_assert_null(r);
+}
