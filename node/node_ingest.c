@@ -3,6 +3,7 @@
 #include "hearth_mem.h"
 #include "node_csv.h"
 #include "node_link.h"
+#include "node_rows.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -42,26 +43,6 @@ static const char *const ID_NAMES[NODE_ID_COUNT] = {"nhs_number", "date_of_birth
                                                    "postcode"};
 
 #define NO_ID (-1)
-
-typedef struct {
-    int role;          /* NO_ID, or a node_id_field_t */
-    bool excluded;
-    int attr;          /* attribute ordinal, or -1 */
-} col_plan_t;
-
-/* Rows kept in memory between reading and writing, because every row's
- * person id is known only once the whole file has been linked. */
-typedef struct {
-    uint8_t (*nhs)[KEYS_TOKEN_LEN];
-    uint8_t (*dsp)[KEYS_TOKEN_LEN];
-    uint8_t *flags;            /* bit 0: has nhs token, bit 1: has dsp */
-    size_t *cell_off;          /* nrows * nattr offsets into text */
-    uint32_t *cell_len;        /* UINT32_MAX for NULL */
-    size_t nrows, cap;
-    hearth_buf_t text;
-} rows_t;
-
-#define CELL_NULL UINT32_MAX
 
 bool node_ingest_column_name(const char *in, size_t len, char out[64])
 {
@@ -110,70 +91,16 @@ void node_ingest_report_destroy(node_ingest_report_t **self_p)
     *self_p = NULL;
 }
 
-static void reject(node_ingest_report_t *r, uint64_t line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void reject(node_ingest_report_t *r, uint64_t line, const char *fmt, ...)
-{
-    r->rows_rejected++;
-    if (r->nrejects >= NODE_INGEST_MAX_LISTED)
-        return;
-    node_ingest_reject_t *j = &r->rejects[r->nrejects++];
-    j->line = line;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(j->reason, sizeof j->reason, fmt, ap);
-    va_end(ap);
-}
-
-static void rows_free(rows_t *rows)
-{
-    if (rows->nhs)
-        OPENSSL_cleanse(rows->nhs, rows->cap * KEYS_TOKEN_LEN);
-    if (rows->dsp)
-        OPENSSL_cleanse(rows->dsp, rows->cap * KEYS_TOKEN_LEN);
-    free(rows->nhs);
-    free(rows->dsp);
-    free(rows->flags);
-    free(rows->cell_off);
-    free(rows->cell_len);
-    hearth_buf_free(&rows->text);
-}
-
-static void rows_grow(rows_t *rows, size_t nattr)
-{
-    if (rows->nrows < rows->cap)
-        return;
-    rows->cap = rows->cap ? rows->cap * 2 : 4096;
-    rows->nhs = hearth_reallocarray(rows->nhs, rows->cap, KEYS_TOKEN_LEN);
-    rows->dsp = hearth_reallocarray(rows->dsp, rows->cap, KEYS_TOKEN_LEN);
-    rows->flags = hearth_reallocarray(rows->flags, rows->cap, 1);
-    size_t cells = nattr ? nattr : 1;
-    rows->cell_off = hearth_reallocarray(rows->cell_off, rows->cap, cells * sizeof(size_t));
-    rows->cell_len = hearth_reallocarray(rows->cell_len, rows->cap, cells * sizeof(uint32_t));
-}
-
-/* Trims ASCII blanks: " Abbey " and "Abbey" are the same category. */
-static void trim(const char **s, size_t *len)
-{
-    while (*len > 0 && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
-        (*len)--;
-}
-
 /* Plans what happens to each header column. Fails on an unusable header. */
-static hearth_err_t plan_header(const node_csv_record_t *hdr, col_plan_t *plan,
+static hearth_err_t plan_header(const node_csv_record_t *hdr, node_rows_col_t *plan,
                                 node_ingest_report_t *r, char **cause)
 {
     char (*names)[64] = hearth_calloc(hdr->nfields, 64);
     hearth_err_t rc = HEARTH_ERR_CSV;
     for (size_t i = 0; i < hdr->nfields; i++) {
         plan[i].role = NO_ID;
-        plan[i].excluded = false;
         plan[i].attr = -1;
+        bool excluded = false;
         if (!node_ingest_column_name(hdr->fields[i], hdr->lens[i], names[i])) {
             hearth_cause_set(cause, "header column %zu has no usable name (it needs "
                              "a letter or digit, and at most 63 characters)", i + 1);
@@ -200,8 +127,8 @@ static hearth_err_t plan_header(const node_csv_record_t *hdr, col_plan_t *plan,
         }
         for (size_t k = 0; k < sizeof EXCLUDED_COLUMNS / sizeof *EXCLUDED_COLUMNS; k++)
             if (strcmp(names[i], EXCLUDED_COLUMNS[k]) == 0)
-                plan[i].excluded = true;
-        if (plan[i].excluded) {
+                excluded = true;
+        if (excluded) {
             r->excluded = hearth_reallocarray(r->excluded, r->nexcluded + 1, sizeof(char *));
             r->excluded[r->nexcluded++] = hearth_strdup(names[i]);
         } else if (plan[i].role == NO_ID) {
@@ -215,92 +142,6 @@ static hearth_err_t plan_header(const node_csv_record_t *hdr, col_plan_t *plan,
 done:
     free(names);
     return rc;
-}
-
-/* Reads every data row: identifiers to tokens, attributes to the arena. */
-static hearth_err_t read_rows(node_csv_t *csv, const keys_token_t *tok, size_t nheader,
-                              const col_plan_t *plan, rows_t *rows,
-                              node_ingest_report_t *r, char **cause)
-{
-    size_t nattr = r->nattributes;
-    node_csv_record_t rec;
-    hearth_err_t rc;
-    while ((rc = node_csv_next(csv, &rec, cause)) == HEARTH_OK) {
-        r->rows_read++;
-        if (rec.error) {
-            reject(r, rec.line, "%s", rec.error);
-            continue;
-        }
-        if (rec.nfields != nheader) {
-            reject(r, rec.line, "expected %zu fields, found %zu", nheader, rec.nfields);
-            continue;
-        }
-        rows_grow(rows, nattr);
-        size_t row = rows->nrows;
-        char nhs[KEYS_NHS_LEN + 1], dob[KEYS_DOB_LEN + 1], pc[KEYS_POSTCODE_MAX + 1];
-        char sex = 0;
-        size_t pc_len = 0;
-        keys_ident_status_t st[NODE_ID_COUNT] = {KEYS_IDENT_EMPTY, KEYS_IDENT_EMPTY,
-                                                 KEYS_IDENT_EMPTY, KEYS_IDENT_EMPTY};
-        bool overflow = false;
-        for (size_t i = 0; i < nheader; i++) {
-            const char *v = rec.fields[i];
-            size_t len = rec.lens[i];
-            switch (plan[i].role) {
-            case NODE_ID_NHS: st[NODE_ID_NHS] = keys_ident_nhs(v, len, nhs); break;
-            case NODE_ID_DOB: st[NODE_ID_DOB] = keys_ident_dob(v, len, dob); break;
-            case NODE_ID_SEX: st[NODE_ID_SEX] = keys_ident_sex(v, len, &sex); break;
-            case NODE_ID_POSTCODE:
-                st[NODE_ID_POSTCODE] = keys_ident_postcode(v, len, pc, &pc_len);
-                break;
-            default:
-                if (plan[i].attr < 0)
-                    break;
-                trim(&v, &len);
-                size_t cell = row * nattr + (size_t)plan[i].attr;
-                if (len == 0) {
-                    rows->cell_len[cell] = CELL_NULL;
-                    break;
-                }
-                rows->cell_off[cell] = rows->text.len;
-                rows->cell_len[cell] = (uint32_t)len;
-                if (hearth_buf_add(&rows->text, v, len) != HEARTH_OK)
-                    overflow = true;
-            }
-        }
-        if (overflow) {
-            hearth_cause_set(cause, "the extract's attribute text exceeds %zu bytes",
-                             rows->text.max);
-            OPENSSL_cleanse(nhs, sizeof nhs);
-            OPENSSL_cleanse(dob, sizeof dob);
-            OPENSSL_cleanse(pc, sizeof pc);
-            return HEARTH_ERR_TOO_BIG;
-        }
-        for (int f = 0; f < NODE_ID_COUNT; f++)
-            if (r->has_id[f])
-                r->id_status[f][st[f]]++;
-        uint8_t flags = 0;
-        if (st[NODE_ID_NHS] == KEYS_IDENT_OK) {
-            keys_token_nhs(tok, nhs, rows->nhs[row]);
-            flags |= 1;
-        }
-        if (st[NODE_ID_DOB] == KEYS_IDENT_OK && st[NODE_ID_SEX] == KEYS_IDENT_OK &&
-            st[NODE_ID_POSTCODE] == KEYS_IDENT_OK) {
-            keys_token_dsp(tok, dob, sex, pc, pc_len, rows->dsp[row]);
-            flags |= 2;
-        }
-        /* The normalised identifiers live on the stack only for this row. */
-        OPENSSL_cleanse(nhs, sizeof nhs);
-        OPENSSL_cleanse(dob, sizeof dob);
-        OPENSSL_cleanse(pc, sizeof pc);
-        rows->flags[row] = flags;
-        r->with_nhs += (flags & 1) != 0;
-        r->with_dsp += (flags & 2) != 0;
-        r->with_both += flags == 3;
-        r->with_none += flags == 0;
-        rows->nrows++;
-    }
-    return rc == HEARTH_ERR_NOT_FOUND ? HEARTH_OK : rc;
 }
 
 static hearth_err_t db_fail(sqlite3 *db, const char *what, char **cause)
@@ -444,8 +285,8 @@ static hearth_err_t create_dataset(node_store_t *store, const char *name,
     return HEARTH_OK;
 }
 
-static hearth_err_t insert_rows(sqlite3 *db, int64_t id, const rows_t *rows, size_t nattr,
-                                const int64_t *person, char **cause)
+static hearth_err_t prepare_insert(sqlite3 *db, int64_t id, size_t nattr, sqlite3_stmt **st,
+                                   char **cause)
 {
     hearth_buf_t sql;
     hearth_buf_init(&sql, 1u << 20);
@@ -453,33 +294,62 @@ static hearth_err_t insert_rows(sqlite3 *db, int64_t id, const rows_t *rows, siz
     for (size_t i = 0; i < nattr; i++)
         hearth_buf_adds(&sql, ", ?");
     hearth_buf_adds(&sql, ")");
-    sqlite3_stmt *st = NULL;
-    int prc = sqlite3_prepare_v2(db, hearth_buf_str(&sql), -1, &st, NULL);
+    int prc = sqlite3_prepare_v2(db, hearth_buf_str(&sql), -1, st, NULL);
     hearth_buf_free(&sql);
-    if (prc != SQLITE_OK)
-        return db_fail(db, "storing rows", cause);
-    for (size_t row = 0; row < rows->nrows; row++) {
-        sqlite3_bind_int64(st, 1, (int64_t)row + 1);
-        sqlite3_bind_int64(st, 2, person[row]);
-        if (rows->flags[row] & 1)
-            sqlite3_bind_blob(st, 3, rows->nhs[row], KEYS_TOKEN_LEN, SQLITE_STATIC);
+    return prc == SQLITE_OK ? HEARTH_OK : db_fail(db, "storing rows", cause);
+}
+
+/* Stores one chunk's rows with their provisional person ids. */
+static hearth_err_t insert_chunk(sqlite3 *db, sqlite3_stmt *st, const node_rows_chunk_t *c,
+                                 size_t nattr, char **cause)
+{
+    for (size_t i = 0; i < c->nrows; i++) {
+        sqlite3_bind_int64(st, 1, (int64_t)(c->first + i) + 1);
+        sqlite3_bind_int64(st, 2, c->person[i]);
+        if (c->flags[i] & 1)
+            sqlite3_bind_blob(st, 3, c->nhs[i], KEYS_TOKEN_LEN, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 3);
-        if (rows->flags[row] & 2)
-            sqlite3_bind_blob(st, 4, rows->dsp[row], KEYS_TOKEN_LEN, SQLITE_STATIC);
+        if (c->flags[i] & 2)
+            sqlite3_bind_blob(st, 4, c->dsp[i], KEYS_TOKEN_LEN, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 4);
         for (size_t a = 0; a < nattr; a++) {
-            size_t cell = row * nattr + a;
-            if (rows->cell_len[cell] == CELL_NULL)
+            size_t cell = i * nattr + a;
+            if (c->cell_len[cell] == NODE_ROWS_CELL_NULL)
                 sqlite3_bind_null(st, (int)a + 5);
             else
-                sqlite3_bind_text(st, (int)a + 5, rows->text.data + rows->cell_off[cell],
-                                  (int)rows->cell_len[cell], SQLITE_STATIC);
+                sqlite3_bind_text(st, (int)a + 5, c->text.data + c->cell_off[cell],
+                                  (int)c->cell_len[cell], SQLITE_STATIC);
         }
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(db, "storing rows", cause);
+        sqlite3_reset(st);
+    }
+    return HEARTH_OK;
+}
+
+/* Rows whose person id changed after they were stored, because a later row
+ * linked their group to another. Rare: only rows that bridge two groups. */
+static hearth_err_t update_new(sqlite3 *db, int64_t id, const int64_t *provisional,
+                               const int64_t *final, size_t n, char **cause)
+{
+    sqlite3_stmt *st = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (provisional[i] == final[i])
+            continue;
+        if (st == NULL) {
+            char sql[80];
+            snprintf(sql, sizeof sql, "UPDATE d_%lld SET person = ? WHERE rec = ?",
+                     (long long)id);
+            if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_fail(db, "relinking", cause);
+        }
+        sqlite3_bind_int64(st, 1, final[i]);
+        sqlite3_bind_int64(st, 2, (int64_t)i + 1);
         if (sqlite3_step(st) != SQLITE_DONE) {
             sqlite3_finalize(st);
-            return db_fail(db, "storing rows", cause);
+            return db_fail(db, "relinking", cause);
         }
         sqlite3_reset(st);
     }
@@ -570,6 +440,29 @@ static hearth_err_t finish_counts(node_store_t *store, int64_t id, const node_in
     return HEARTH_OK;
 }
 
+/* Stores the rows as the worker reads them, keeping each row's provisional
+ * person id in *provisional (caller frees). */
+static hearth_err_t store_rows(sqlite3 *db, int64_t id, node_rows_t *rows, size_t nattr,
+                               int64_t **provisional, size_t *nrows, char **cause)
+{
+    sqlite3_stmt *st = NULL;
+    hearth_err_t rc = prepare_insert(db, id, nattr, &st, cause);
+    size_t cap = 0;
+    node_rows_chunk_t *c;
+    while (rc == HEARTH_OK && (c = node_rows_next(rows)) != NULL) {
+        rc = insert_chunk(db, st, c, nattr, cause);
+        if (*nrows + c->nrows > cap) {
+            cap = (cap ? cap * 2 : NODE_ROWS_CHUNK) + c->nrows;
+            *provisional = hearth_reallocarray(*provisional, cap, sizeof **provisional);
+        }
+        memcpy(*provisional + *nrows, c->person, c->nrows * sizeof *c->person);
+        *nrows += c->nrows;
+        node_rows_chunk_free(&c);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
                              const char *key_id, const char *dataset,
                              const char *csv_path, const node_ingest_options_t *opt,
@@ -580,14 +473,11 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
     r->dataset = hearth_strdup(dataset);
     node_csv_t *csv = NULL;
     node_link_t *link = NULL;
+    node_rows_t *rows = NULL;
     existing_t *ex = NULL;
-    size_t nex = 0;
-    col_plan_t *plan = NULL;
-    rows_t rows;
-    memset(&rows, 0, sizeof rows);
-    /* Attribute text is held in memory until the rows are linked; 8 GiB is
-     * far above any extract a node should be loading in one go. */
-    hearth_buf_init(&rows.text, (size_t)8 << 30);
+    size_t nex = 0, nrows = 0;
+    int64_t *provisional = NULL;
+    node_rows_col_t *plan = NULL;
     bool in_tx = false;
     sqlite3 *db = node_store_db(store);
     hearth_err_t rc;
@@ -619,7 +509,24 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
         rc = HEARTH_ERR_CSV;
         goto fail;
     }
-    if ((rc = read_rows(csv, tok, nheader, plan, &rows, r, cause)) != HEARTH_OK)
+
+    if ((rc = node_store_exec(store, "BEGIN IMMEDIATE", cause)) != HEARTH_OK)
+        goto fail;
+    in_tx = true;
+    int64_t id = 0;
+    link = node_link_new();
+    if ((rc = check_key(store, key_id, cause)) != HEARTH_OK ||
+        (rc = load_existing(store, dataset, link, &ex, &nex, cause)) != HEARTH_OK ||
+        (rc = create_dataset(store, dataset, r, &id, cause)) != HEARTH_OK)
+        goto fail;
+    /* Reading and tokenising run on a second core while this one stores
+     * rows: the two take about as long as each other. */
+    rows = node_rows_start(csv, tok, plan, nheader, r->nattributes, link, r);
+    rc = store_rows(db, id, rows, r->nattributes, &provisional, &nrows, cause);
+    hearth_err_t read_rc = node_rows_finish(&rows, rc == HEARTH_OK ? cause : NULL);
+    if (rc == HEARTH_OK)
+        rc = read_rc;
+    if (rc != HEARTH_OK)
         goto fail;
     if (opt && opt->strict && r->rows_rejected > 0) {
         hearth_cause_set(cause, "%llu row(s) rejected and --strict given: nothing was stored",
@@ -627,31 +534,18 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
         rc = HEARTH_ERR_CSV;
         goto fail;
     }
-
-    if ((rc = node_store_exec(store, "BEGIN IMMEDIATE", cause)) != HEARTH_OK)
-        goto fail;
-    in_tx = true;
-    if ((rc = check_key(store, key_id, cause)) != HEARTH_OK)
-        goto fail;
-    link = node_link_new();
-    if ((rc = load_existing(store, dataset, link, &ex, &nex, cause)) != HEARTH_OK)
-        goto fail;
-    for (size_t i = 0; i < rows.nrows; i++)
-        node_link_add(link, (rows.flags[i] & 1) ? rows.nhs[i] : NULL,
-                      (rows.flags[i] & 2) ? rows.dsp[i] : NULL, 0);
     const int64_t *person = node_link_resolve(link, &r->persons_node);
-    r->persons_dataset = count_distinct(person + nex, rows.nrows);
-    r->rows_stored = rows.nrows;
-    int64_t id = 0;
+    r->persons_dataset = count_distinct(person + nex, nrows);
+    r->rows_stored = nrows;
     if ((rc = update_existing(db, ex, nex, person, cause)) != HEARTH_OK ||
-        (rc = create_dataset(store, dataset, r, &id, cause)) != HEARTH_OK ||
-        (rc = insert_rows(db, id, &rows, r->nattributes, person + nex, cause)) != HEARTH_OK ||
+        (rc = update_new(db, id, provisional, person + nex, nrows, cause)) != HEARTH_OK ||
         (rc = finish_counts(store, id, r, cause)) != HEARTH_OK ||
         (rc = node_store_exec(store, "COMMIT", cause)) != HEARTH_OK)
         goto fail;
     in_tx = false;
     rc = node_store_reload(store, cause);
 fail:
+    (void)node_rows_finish(&rows, NULL);
     if (in_tx)
         (void)node_store_exec(store, "ROLLBACK", NULL);
     if (rc != HEARTH_OK)
@@ -659,12 +553,11 @@ fail:
     node_csv_destroy(&csv);
     node_link_destroy(&link);
     free(ex);
+    free(provisional);
     free(plan);
-    rows_free(&rows);
     *report = r;
     return rc;
 }
-
 
 char *node_ingest_report_format(const node_ingest_report_t *r)
 {

@@ -13,7 +13,8 @@ typedef struct {
 struct node_link_t {
     size_t n, cap;          /* records */
     size_t *parent;         /* union-find forest */
-    int64_t *existing;      /* current person id per record, 0 = new */
+    int64_t *best;          /* per root: smallest existing id in its group, 0 = none */
+    int64_t max_existing;   /* largest existing id added */
     int64_t *person;        /* resolved ids */
     entry_t *entries;       /* distinct tokens seen */
     size_t nentries, entries_cap;
@@ -39,7 +40,7 @@ void node_link_destroy(node_link_t **self_p)
     free(self->entries);
     free(self->slots);
     free(self->parent);
-    free(self->existing);
+    free(self->best);
     free(self->person);
     free(self);
     *self_p = NULL;
@@ -61,11 +62,12 @@ static void unite(node_link_t *self, size_t a, size_t b)
     if (a == b)
         return;
     /* The smaller index becomes the root: deterministic, and cheap since
-     * records arrive in order. */
-    if (a < b)
-        self->parent[b] = a;
-    else
-        self->parent[a] = b;
+     * records arrive in order. The root carries the group's best id. */
+    size_t root = a < b ? a : b, child = a < b ? b : a;
+    self->parent[child] = root;
+    int64_t x = self->best[root], y = self->best[child];
+    if (x == 0 || (y != 0 && y < x))
+        self->best[root] = y;
 }
 
 static uint64_t hash(const uint8_t *tok)
@@ -121,11 +123,13 @@ size_t node_link_add(node_link_t *self, const uint8_t *t_nhs, const uint8_t *t_d
     if (self->n == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 1024;
         self->parent = hearth_reallocarray(self->parent, self->cap, sizeof *self->parent);
-        self->existing = hearth_reallocarray(self->existing, self->cap, sizeof *self->existing);
+        self->best = hearth_reallocarray(self->best, self->cap, sizeof *self->best);
     }
     size_t rec = self->n++;
     self->parent[rec] = rec;
-    self->existing[rec] = existing;
+    self->best[rec] = existing > 0 ? existing : 0;
+    if (existing > self->max_existing)
+        self->max_existing = existing;
     if (t_nhs)
         unite(self, rec, lookup_or_insert(self, t_nhs, rec));
     if (t_dsp)
@@ -133,43 +137,35 @@ size_t node_link_add(node_link_t *self, const uint8_t *t_nhs, const uint8_t *t_d
     return rec;
 }
 
+int64_t node_link_provisional(node_link_t *self, size_t rec)
+{
+    size_t r = find(self, rec);
+    return self->best[r] > 0 ? self->best[r] : self->max_existing + 1 + (int64_t)r;
+}
+
 const int64_t *node_link_resolve(node_link_t *self, uint64_t *npersons)
 {
     size_t n = self->n;
     free(self->person);
     self->person = hearth_calloc(n, sizeof *self->person);
-    /* best[root]: smallest existing id in the group (0 = none). */
-    int64_t *best = hearth_calloc(n, sizeof *best);
-    int64_t max_existing = 0;
-    for (size_t i = 0; i < n; i++) {
-        int64_t e = self->existing[i];
-        if (e <= 0)
-            continue;
-        size_t r = find(self, i);
-        if (best[r] == 0 || e < best[r])
-            best[r] = e;
-        if (e > max_existing)
-            max_existing = e;
-    }
     /* An existing id may be the best of two groups when a re-ingest split a
-     * person; only the first group (lowest root) keeps it. */
-    uint8_t *claimed = hearth_calloc((size_t)max_existing / 8 + 1, 1);
-    int64_t next = max_existing + 1;
+     * person; only the first group (lowest root) keeps it, the other takes
+     * the id its root gives. */
+    uint8_t *claimed = hearth_calloc((size_t)self->max_existing / 8 + 1, 1);
     uint64_t groups = 0;
     for (size_t i = 0; i < n; i++) {
         if (find(self, i) != i)
             continue;
         groups++;
-        int64_t id = best[i];
+        int64_t id = self->best[i];
         if (id > 0 && !(claimed[id / 8] & (1u << (id % 8))))
             claimed[id / 8] |= (uint8_t)(1u << (id % 8));
         else
-            id = next++;
+            id = self->max_existing + 1 + (int64_t)i;
         self->person[i] = id;
     }
     for (size_t i = 0; i < n; i++)
         self->person[i] = self->person[find(self, i)];
-    free(best);
     free(claimed);
     if (npersons)
         *npersons = groups;

@@ -120,7 +120,7 @@ Test(node_link, an_nhs_token_and_a_dsp_token_with_equal_bytes_link)
 Test(node_link, keeps_the_smallest_existing_id_of_a_group)
 {
     /* Existing records with ids 9 and 4 are linked by a token: the group
-     * keeps 4; the new unlinked record gets an id above every existing one. */
+     * keeps 4; the new unlinked record (index 1) gets max + 1 + its index. */
     node_link_t *l = node_link_new();
     uint8_t a[32];
     node_link_add(l, tok(a, 1), NULL, 9);
@@ -130,7 +130,7 @@ Test(node_link, keeps_the_smallest_existing_id_of_a_group)
     const int64_t *p = node_link_resolve(l, &np);
     cr_assert_eq(np, 2);
     cr_assert_eq(p[0], 4);
-    cr_assert_eq(p[1], 10);
+    cr_assert_eq(p[1], 11);
     cr_assert_eq(p[2], 4);
     node_link_destroy(&l);
 }
@@ -149,7 +149,7 @@ Test(node_link, a_new_record_linked_to_an_existing_one_takes_its_id)
     cr_assert_eq(np, 3);
     cr_assert_eq(p[0], 3);
     cr_assert_eq(p[1], 7);
-    cr_assert_eq(p[2], 8);
+    cr_assert_eq(p[2], 10); /* 7 + 1 + index 2 */
     cr_assert_eq(p[3], 7);
     cr_assert_eq(p[4], 3);
     node_link_destroy(&l);
@@ -158,7 +158,8 @@ Test(node_link, a_new_record_linked_to_an_existing_one_takes_its_id)
 Test(node_link, a_split_person_gives_the_second_group_a_new_id)
 {
     /* Two records both carried person 5 but no longer share a token: the
-     * first group (lowest record) keeps 5, the second gets max + 1 = 6. */
+     * first group (lowest record) keeps 5, the second gets max + 1 + its
+     * first record's index = 5 + 1 + 1. */
     node_link_t *l = node_link_new();
     uint8_t a[32], b[32];
     node_link_add(l, tok(a, 1), NULL, 5);
@@ -168,7 +169,7 @@ Test(node_link, a_split_person_gives_the_second_group_a_new_id)
     const int64_t *p = node_link_resolve(l, &np);
     cr_assert_eq(np, 3);
     cr_assert_eq(p[0], 5);
-    cr_assert_eq(p[1], 6);
+    cr_assert_eq(p[1], 7);
     cr_assert_eq(p[2], 2);
     node_link_destroy(&l);
 }
@@ -188,7 +189,7 @@ Test(node_link, a_merge_keeps_the_smaller_id_and_frees_the_larger)
     cr_assert_eq(p[0], 2);
     cr_assert_eq(p[1], 2);
     cr_assert_eq(p[2], 2);
-    cr_assert_eq(p[3], 7);
+    cr_assert_eq(p[3], 10); /* 6 + 1 + index 3 */
     node_link_destroy(&l);
 }
 
@@ -221,11 +222,11 @@ Test(node_link, links_thousands_of_pairs_past_the_initial_table_size)
     const int64_t *p = node_link_resolve(l, &np);
     cr_assert_eq(np, 3000);
     for (unsigned i = 0; i < 3000; i++) {
-        cr_assert_eq(p[2 * i], (int64_t)i + 1);
-        cr_assert_eq(p[2 * i + 1], (int64_t)i + 1);
+        cr_assert_eq(p[2 * i], (int64_t)(2 * i) + 1);
+        cr_assert_eq(p[2 * i + 1], (int64_t)(2 * i) + 1);
     }
     for (unsigned k = 0; k < 300; k++)
-        cr_assert_eq(p[6000 + k], (int64_t)(k * 10) + 1);
+        cr_assert_eq(p[6000 + k], (int64_t)(2 * k * 10) + 1);
     node_link_destroy(&l);
 }
 
