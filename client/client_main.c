@@ -199,8 +199,9 @@ int main(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 2;
-    /* "+": stop at the first operand, so a query may start with '-'. */
-    while ((c = getopt_long(argc, argv, "+c:f:p:s:h", opts, NULL)) != -1) {
+    /* Options may come before or after the operands (GNU getopt permutes);
+     * "-" alone is an operand: read the query from standard input. */
+    while ((c = getopt_long(argc, argv, "c:f:p:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'f': format = optarg; break;

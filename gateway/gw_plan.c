@@ -149,12 +149,22 @@ static hearth_err_t resolve_dataset(const gw_dsref_t *ref, const gw_plan_node_t 
                     best = nodes[n].hello->datasets[i]->name;
                 }
             }
-            if (best)
+            if (best) {
                 set_err(err, ref->offset, "no dataset '%s.%.63s'; did you mean '%s.%s'?",
                         ref->node, ref->dataset, ref->node, best);
-            else
-                set_err(err, ref->offset, "no dataset '%s.%.63s' (see hearth catalogue)",
-                        ref->node, ref->dataset);
+            } else {
+                char list[160] = "";
+                size_t used = 0;
+                for (size_t i = 0; i < nodes[n].hello->n_datasets && used < sizeof list; i++) {
+                    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     nodes[n].hello->datasets[i]->name);
+                    if (w < 0)
+                        break;
+                    used += (size_t)w;
+                }
+                set_err(err, ref->offset, "no dataset '%s.%.63s'; %s has: %s", ref->node,
+                        ref->dataset, ref->node, used ? list : "no datasets");
+            }
             return HEARTH_ERR_PARSE;
         }
         *node_out = n;

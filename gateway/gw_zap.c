@@ -1,4 +1,5 @@
 #include "gw_zap.h"
+#include "hearth_log.h"
 #include "hearth_mem.h"
 
 #include <errno.h>
@@ -82,6 +83,26 @@ static void reply(void *sock, const request_t *req, bool ok, const char *user)
     zmq_send(sock, "", 0, 0);
 }
 
+/* One line per refused connection, so an operator can see a partner whose
+ * key is missing from the config. A public key is not a secret. */
+static void log_refusal(const request_t *req)
+{
+    char key[41] = "(none)";
+    if (!req->oversize && req->n == 7 && req->len[6] == 32)
+        zmq_z85_encode(key, req->data[6], 32);
+    char address[64] = "";
+    if (!req->oversize && req->n > 3) {
+        size_t n = req->len[3] < sizeof address - 1 ? req->len[3] : sizeof address - 1;
+        for (size_t i = 0; i < n; i++) {
+            char c = (char)req->data[3][i];
+            address[i] = c >= 0x20 && c < 0x7f ? c : '?';
+        }
+        address[n] = '\0';
+    }
+    hearth_log(HEARTH_LOG_WARN, "gateway", "refused a connection from %s: public key %s is "
+               "not configured for this endpoint", address[0] ? address : "(unknown)", key);
+}
+
 static void *run(void *arg)
 {
     gw_zap_t *self = arg;
@@ -97,10 +118,12 @@ static void *run(void *arg)
             else if (frame_is(req, 2, GW_ZAP_DOMAIN_ANALYSTS))
                 peer = lookup(self->analysts, self->nanalysts, req->data[6]);
         }
-        if (peer)
+        if (peer) {
             atomic_fetch_add(&self->admitted, 1);
-        else
+        } else {
             atomic_fetch_add(&self->refused, 1);
+            log_refusal(req);
+        }
         reply(self->sock, req, peer != NULL, peer ? peer->name : "");
     }
     free(req);

@@ -150,6 +150,24 @@ static void on_monitor_event(node_serve_t *self)
     }
 }
 
+/* An ingest in another process changes what this node holds: reload the
+ * catalogue and announce it again, so the gateway plans against it. */
+static void check_for_ingest(node_serve_t *self)
+{
+    char *cause = NULL;
+    bool changed = false;
+    if (node_store_changed(self->store, &changed, &cause) == HEARTH_OK && changed) {
+        if (node_store_reload(self->store, &cause) != HEARTH_OK ||
+            send_hello(self, &cause) != HEARTH_OK)
+            hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not announce new data: %s",
+                       cause);
+        else
+            hearth_log(HEARTH_LOG_INFO, self->cfg->name, "data changed; announced %zu "
+                       "dataset(s)", node_store_ndatasets(self->store));
+    }
+    free(cause);
+}
+
 static hearth_err_t setup(node_serve_t *self, char **cause)
 {
     char pub[41], sec[41], gw[41];
@@ -209,6 +227,7 @@ hearth_err_t node_serve_run(const node_config_t *cfg, volatile sig_atomic_t *sto
         goto done;
     hearth_log(HEARTH_LOG_INFO, cfg->name, "serving %zu dataset(s); connecting to %s",
                node_store_ndatasets(self.store), cfg->gateway_endpoint);
+    uint64_t next_check = hearth_now_ms() + 1000;
     while (!*stop) {
         zmq_pollitem_t items[] = {{self.dealer, 0, ZMQ_POLLIN, 0},
                                   {self.monitor, 0, ZMQ_POLLIN, 0}};
@@ -224,6 +243,10 @@ hearth_err_t node_serve_run(const node_config_t *cfg, volatile sig_atomic_t *sto
             on_monitor_event(&self);
         if (items[0].revents & ZMQ_POLLIN)
             on_gateway_message(&self);
+        if (hearth_now_ms() >= next_check) {
+            check_for_ingest(&self);
+            next_check = hearth_now_ms() + 1000;
+        }
     }
     hearth_log(HEARTH_LOG_INFO, cfg->name, "stopping");
 done:

@@ -1,11 +1,15 @@
 #include "node_store.h"
 #include "hearth_mem.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 struct node_store_t {
     sqlite3 *db;
+    int64_t data_version;     /* last seen PRAGMA data_version */
     node_store_dataset_t *datasets;
     size_t ndatasets;
 };
@@ -89,11 +93,35 @@ fail:
     return rc;
 }
 
+static hearth_err_t data_version(node_store_t *self, int64_t *out, char **cause)
+{
+    sqlite3_stmt *st = NULL;
+    hearth_err_t rc = HEARTH_OK;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        hearth_cause_set(cause, "database: %s", sqlite3_errmsg(self->db));
+        rc = HEARTH_ERR_DB;
+    } else {
+        *out = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 hearth_err_t node_store_open(const char *path, node_store_t **out, char **cause)
 {
     *out = NULL;
     node_store_t *self = hearth_calloc(1, sizeof *self);
     hearth_err_t rc;
+    /* Created owner-only: tokens are keyed hashes, but still the partner's
+     * data. SQLite gives its journal the same mode as the file. */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        hearth_cause_set(cause, "cannot open database '%s': %s", path, strerror(errno));
+        free(self);
+        return HEARTH_ERR_DB;
+    }
+    close(fd);
     if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                         SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
         hearth_cause_set(cause, "cannot open database '%s': %s", path,
@@ -118,7 +146,8 @@ hearth_err_t node_store_open(const char *path, node_store_t **out, char **cause)
                               "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;"
                               "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;", cause)) != HEARTH_OK ||
         (rc = node_store_exec(self, SCHEMA, cause)) != HEARTH_OK ||
-        (rc = node_store_reload(self, cause)) != HEARTH_OK)
+        (rc = node_store_reload(self, cause)) != HEARTH_OK ||
+        (rc = data_version(self, &self->data_version, cause)) != HEARTH_OK)
         goto fail;
     *out = self;
     return HEARTH_OK;
@@ -141,6 +170,16 @@ void node_store_destroy(node_store_t **self_p)
 sqlite3 *node_store_db(node_store_t *self)
 {
     return self->db;
+}
+
+hearth_err_t node_store_changed(node_store_t *self, bool *changed, char **cause)
+{
+    int64_t v = 0;
+    hearth_err_t rc = data_version(self, &v, cause);
+    *changed = rc == HEARTH_OK && v != self->data_version;
+    if (rc == HEARTH_OK)
+        self->data_version = v;
+    return rc;
 }
 
 size_t node_store_ndatasets(const node_store_t *self)

@@ -14,6 +14,7 @@
 #include "hearth_err.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,12 @@ sqlite3 *node_store_db(node_store_t *self);
 
 /* Re-reads the datasets and columns tables (after an ingest). */
 hearth_err_t node_store_reload(node_store_t *self, char **cause)
+    __attribute__((warn_unused_result));
+
+/* Sets *changed when another process (an ingest) has committed to the file
+ * since the last call or since open, using SQLite's data_version; cheap
+ * enough to call every second. */
+hearth_err_t node_store_changed(node_store_t *self, bool *changed, char **cause)
     __attribute__((warn_unused_result));
 
 size_t node_store_ndatasets(const node_store_t *self);

@@ -297,10 +297,10 @@ Test(gw_plan, suggests_the_nearest_dataset)
                "no dataset 'trust.ae_attendance'; did you mean 'trust.ae_attendances'?");
 }
 
-Test(gw_plan, points_to_the_catalogue_for_a_far_off_dataset)
+Test(gw_plan, lists_the_nodes_datasets_for_a_far_off_dataset)
 {
     plan_fails("SELECT COUNT(*) FROM trust.housing", HEARTH_ERR_PARSE, "trust",
-               "no dataset 'trust.housing' (see hearth catalogue)");
+               "no dataset 'trust.housing'; trust has: ae_attendances, gp_visits");
 }
 
 Test(gw_plan, suggests_the_nearest_node)
