@@ -71,12 +71,13 @@ void client_rpc_destroy(client_rpc_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     client_rpc_t *self = *self_p;
+    /* Monitoring stops before its socket closes (see node_serve.c). */
+    if (self->dealer)
+        zmq_socket_monitor(self->dealer, NULL, 0);
     if (self->monitor)
         zmq_close(self->monitor);
-    if (self->dealer) {
-        zmq_socket_monitor(self->dealer, NULL, 0);
+    if (self->dealer)
         zmq_close(self->dealer);
-    }
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     free(self);

@@ -250,12 +250,15 @@ hearth_err_t node_serve_run(const node_config_t *cfg, volatile sig_atomic_t *sto
     }
     hearth_log(HEARTH_LOG_INFO, cfg->name, "stopping");
 done:
+    /* Stop monitoring before closing the monitor's socket: otherwise
+     * libzmq's I/O thread can block for ever delivering a last event to a
+     * socket nobody reads, holding a lock the close then waits on. */
+    if (self.dealer)
+        zmq_socket_monitor(self.dealer, NULL, 0);
     if (self.monitor)
         zmq_close(self.monitor);
-    if (self.dealer) {
-        zmq_socket_monitor(self.dealer, NULL, 0);
+    if (self.dealer)
         zmq_close(self.dealer);
-    }
     if (self.ctx)
         zmq_ctx_term(self.ctx);
     node_store_destroy(&self.store);
