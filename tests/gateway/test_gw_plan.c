@@ -15,19 +15,19 @@
 /* ---- the catalogue ------------------------------------------------------ */
 
 static Hearth__Column col_ward = {PROTOBUF_C_MESSAGE_INIT(&hearth__column__descriptor),
-                                  "ward", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL};
+                                  "ward", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL, 0, NULL, 0};
 static Hearth__Column col_age_band = {PROTOBUF_C_MESSAGE_INIT(&hearth__column__descriptor),
-                                      "age_band", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL};
+                                      "age_band", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL, 0, NULL, 0};
 static Hearth__Column col_diag = {PROTOBUF_C_MESSAGE_INIT(&hearth__column__descriptor),
-                                  "diagnosis_group", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL};
+                                  "diagnosis_group", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL, 0, NULL, 0};
 static Hearth__Column col_date = {PROTOBUF_C_MESSAGE_INIT(&hearth__column__descriptor),
-                                  "attendance_date", HEARTH__COLUMN_TYPE__COLUMN_DATE};
+                                  "attendance_date", HEARTH__COLUMN_TYPE__COLUMN_DATE, 0, NULL, 0};
 static Hearth__Column col_age = {PROTOBUF_C_MESSAGE_INIT(&hearth__column__descriptor),
-                                 "age", HEARTH__COLUMN_TYPE__COLUMN_INTEGER};
+                                 "age", HEARTH__COLUMN_TYPE__COLUMN_INTEGER, 0, NULL, 0};
 static Hearth__Column col_practice = {PROTOBUF_C_MESSAGE_INIT(&hearth__column__descriptor),
-                                      "practice", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL};
+                                      "practice", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL, 0, NULL, 0};
 static Hearth__Column col_service = {PROTOBUF_C_MESSAGE_INIT(&hearth__column__descriptor),
-                                     "service", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL};
+                                     "service", HEARTH__COLUMN_TYPE__COLUMN_CATEGORICAL, 0, NULL, 0};
 
 static Hearth__Column *ae_cols[] = {&col_ward, &col_age_band, &col_diag, &col_date, &col_age};
 static Hearth__Column *gp_cols[] = {&col_practice};
