@@ -1,5 +1,6 @@
 /* hearth: the analyst's and IG officer's command-line client, and the
  * sandbox that runs a whole partnership on one machine. */
+#include "client_catalogue.h"
 #include "client_config.h"
 #include "client_render.h"
 #include "client_rpc.h"
@@ -23,11 +24,14 @@ enum { EXIT_RELEASED = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT
 static const char USAGE[] =
     "usage: hearth query --config client.ini [--format table|csv|json] [--project P] SQL\n"
     "       hearth status --config client.ini\n"
+    "       hearth catalogue --config client.ini [--format table|json]\n"
     "       hearth sandbox DIR [--state STATE_DIR]\n"
     "\n"
-    "  query    ask the partnership an aggregate question (SQL, or - to read stdin)\n"
-    "  status   show which partner nodes are connected to the gateway\n"
-    "  sandbox  run a whole partnership on this machine from DIR/<node>/<dataset>.csv\n"
+    "  query      ask the partnership an aggregate question (SQL, or - to read stdin)\n"
+    "  status     show which partner nodes are connected to the gateway\n"
+    "  catalogue  list each node's datasets, their columns and types, and the values\n"
+    "             of categorical columns held by at least 8 people\n"
+    "  sandbox    run a partnership on this machine from DIR/<node>/<dataset>.csv\n"
     "\n"
     "Exit codes of query: 0 released, 1 error, 2 usage or query error, 3 refused,\n"
     "4 partial. See docs/analyst.md and docs/ics-lead.md.\n";
@@ -172,6 +176,54 @@ done:
     return status;
 }
 
+static int cmd_catalogue(const char *config, const char *format)
+{
+    client_format_t fmt;
+    if (!client_format_parse(format, &fmt) || fmt == CLIENT_FORMAT_CSV) {
+        /* A column's list of values does not fit one CSV cell; JSON keeps it
+         * whole for R and Python. */
+        fprintf(stderr, "hearth: the catalogue's --format must be table or json\n");
+        return EXIT_USAGE;
+    }
+    char *cause = NULL;
+    client_config_t *cfg = NULL;
+    client_rpc_t *rpc = NULL;
+    Hearth__Envelope *rep = NULL;
+    hearth_err_t rc;
+    int status = EXIT_ERROR;
+    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK ||
+        (rc = client_rpc_open(cfg, &rpc, &cause)) != HEARTH_OK)
+        goto done;
+    Hearth__CatalogueRequest creq = HEARTH__CATALOGUE_REQUEST__INIT;
+    Hearth__Envelope req = HEARTH__ENVELOPE__INIT;
+    req.body_case = HEARTH__ENVELOPE__BODY_CATALOGUE_REQUEST;
+    req.catalogue_request = &creq;
+    if ((rc = client_rpc_call(rpc, &req, cfg->timeout_ms, &rep, &cause)) != HEARTH_OK)
+        goto done;
+    if (rep->body_case != HEARTH__ENVELOPE__BODY_CATALOGUE_REPLY) {
+        hearth_cause_set(&cause, "the gateway sent an unexpected reply");
+        rc = HEARTH_ERR_PROTO;
+        goto done;
+    }
+    char *text = client_catalogue_render(rep->catalogue_reply, fmt);
+    if (text == NULL) {
+        hearth_cause_set(&cause, "the catalogue is too large to display");
+        rc = HEARTH_ERR_TOO_BIG;
+        goto done;
+    }
+    fputs(text, stdout);
+    free(text);
+    status = 0;
+done:
+    if (rc != HEARTH_OK)
+        status = report(cause, rc);
+    free(cause);
+    proto_free(&rep);
+    client_rpc_destroy(&rpc);
+    client_config_destroy(&cfg);
+    return status;
+}
+
 static int cmd_sandbox(const char *dir, const char *state)
 {
     hearth_catch_stop_signals(on_signal);
@@ -228,6 +280,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "status") == 0 && config && nargs == 0)
         return cmd_status(config);
+    if (strcmp(cmd, "catalogue") == 0 && config && nargs == 0)
+        return cmd_catalogue(config, format);
     if (strcmp(cmd, "sandbox") == 0 && nargs == 1)
         return cmd_sandbox(argv[optind], state);
     fputs(USAGE, stderr);

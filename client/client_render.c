@@ -15,13 +15,13 @@
  * are skipped, so the renderers need no error check on every line; the
  * caller looks at failed once at the end. */
 typedef struct {
-    hearth_buf_t buf;
+    hearth_buf_t *buf;   /* borrowed */
     bool failed;
 } out_t;
 
 static void put_n(out_t *o, const char *s, size_t len)
 {
-    if (!o->failed && hearth_buf_add(&o->buf, s, len) != HEARTH_OK)
+    if (!o->failed && hearth_buf_add(o->buf, s, len) != HEARTH_OK)
         o->failed = true;
 }
 
@@ -593,8 +593,9 @@ char *client_render_result(const Hearth__QueryResult *r, client_format_t fmt)
 {
     if (!r)
         return NULL;
-    out_t o = {.failed = false};
-    hearth_buf_init(&o.buf, CLIENT_RENDER_MAX);
+    hearth_buf_t buf;
+    hearth_buf_init(&buf, CLIENT_RENDER_MAX);
+    out_t o = {.buf = &buf, .failed = false};
     switch (fmt) {
     case CLIENT_FORMAT_TABLE:
         table_render(&o, r);
@@ -610,8 +611,27 @@ char *client_render_result(const Hearth__QueryResult *r, client_format_t fmt)
         break;
     }
     if (o.failed) {
-        hearth_buf_free(&o.buf);
+        hearth_buf_free(&buf);
         return NULL;
     }
-    return hearth_buf_take(&o.buf);
+    return hearth_buf_take(&buf);
+}
+
+hearth_err_t client_render_json_string(hearth_buf_t *b, const char *s)
+{
+    out_t o = {.buf = b, .failed = false};
+    json_string(&o, s ? s : "");
+    return o.failed ? HEARTH_ERR_TOO_BIG : HEARTH_OK;
+}
+
+hearth_err_t client_render_term_text(hearth_buf_t *b, const char *s)
+{
+    out_t o = {.buf = b, .failed = false};
+    term_text(&o, s ? s : "");
+    return o.failed ? HEARTH_ERR_TOO_BIG : HEARTH_OK;
+}
+
+size_t client_render_term_width(const char *s)
+{
+    return term_text(NULL, s ? s : "");
 }

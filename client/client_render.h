@@ -10,8 +10,11 @@
 #define CLIENT_RENDER_H
 
 #include "hearth.pb-c.h"
+#include "hearth_buf.h"
+#include "hearth_err.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The largest rendering client_render_result produces. A result off the
  * wire is at most PROTO_MAX_CLIENT_MSG bytes, but group column names repeat
@@ -34,5 +37,25 @@ bool client_format_parse(const char *name, client_format_t *out);
  * NULL strings and absent sub-messages in r read as their protobuf
  * defaults, so a hand-built result renders like a decoded one. */
 char *client_render_result(const Hearth__QueryResult *r, client_format_t fmt);
+
+/* The escapes client_render_result uses, for other renderings of network
+ * strings (client_catalogue). s is borrowed; NULL reads as "". */
+
+/* Appends s to b as a JSON string literal, quotes included: '"' and '\\'
+ * escaped, control characters as \n, \r, \t or \u00XX, other bytes as they
+ * are. Returns HEARTH_ERR_TOO_BIG when b's maximum is reached, leaving part
+ * of the literal in b (the caller discards b). */
+hearth_err_t client_render_json_string(hearth_buf_t *b, const char *s)
+    __attribute__((warn_unused_result));
+
+/* Appends s to b for a terminal: C0 controls and DEL shown as \xHH, C1
+ * controls as \u00HH, so nothing from the network can move the cursor.
+ * Returns HEARTH_ERR_TOO_BIG as client_render_json_string does. */
+hearth_err_t client_render_term_text(hearth_buf_t *b, const char *s)
+    __attribute__((warn_unused_result));
+
+/* The width in terminal columns of s as client_render_term_text writes it
+ * (UTF-8 code points, each escape counted in full). */
+size_t client_render_term_width(const char *s);
 
 #endif
