@@ -221,12 +221,68 @@ static Hearth__Term *push_term(terms_t *t, Hearth__TermOp op)
     return term;
 }
 
-/* A literal as the wire value the column compares with. Attribute values
- * are stored as text in this version, so every literal travels as text in
- * its canonical spelling. */
-static Hearth__Value *literal_value(const gw_literal_t *lit)
+static const char *type_name(Hearth__ColumnType t)
 {
-    return proto_value_text(lit->text);
+    switch (t) {
+    case HEARTH__COLUMN_TYPE__COLUMN_INTEGER: return "integer";
+    case HEARTH__COLUMN_TYPE__COLUMN_DECIMAL: return "decimal";
+    case HEARTH__COLUMN_TYPE__COLUMN_DATE: return "date";
+    default: return "categorical";
+    }
+}
+
+/* True when s is a real calendar date written YYYY-MM-DD. */
+static bool iso_date(const char *s)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return false;
+    int max = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    return d <= max;
+}
+
+/* A literal as the wire value the column compares with, or a type error:
+ * numbers for numeric columns, dates for date columns (a string literal is
+ * taken as a date, as SQL analysts expect), text for categorical ones. */
+static hearth_err_t literal_value(const gw_literal_t *lit, const Hearth__Column *col,
+                                  Hearth__Value **out, gw_parse_error_t *err)
+{
+    *out = NULL;
+    switch (col->type) {
+    case HEARTH__COLUMN_TYPE__COLUMN_INTEGER:
+    case HEARTH__COLUMN_TYPE__COLUMN_DECIMAL:
+        if (lit->kind == GW_LIT_INTEGER) {
+            *out = proto_value_integer(lit->integer);
+            return HEARTH_OK;
+        }
+        if (lit->kind == GW_LIT_DECIMAL) {
+            *out = proto_value_decimal(lit->decimal);
+            return HEARTH_OK;
+        }
+        set_err(err, lit->offset, "column '%s' is %s: compare it with a number, not %s",
+                col->name, type_name(col->type),
+                lit->kind == GW_LIT_DATE ? "a date" : "a string");
+        return HEARTH_ERR_PARSE;
+    case HEARTH__COLUMN_TYPE__COLUMN_DATE:
+        if (lit->kind == GW_LIT_DATE || (lit->kind == GW_LIT_STRING && iso_date(lit->text))) {
+            *out = proto_value_text(lit->text);
+            return HEARTH_OK;
+        }
+        set_err(err, lit->offset, "column '%s' is a date: compare it with DATE 'YYYY-MM-DD' "
+                "or a string such as '2026-01-31'", col->name);
+        return HEARTH_ERR_PARSE;
+    default:
+        /* Categorical values are text; a number written without quotes
+         * means its usual spelling. */
+        *out = proto_value_text(lit->text);
+        return HEARTH_OK;
+    }
 }
 
 static hearth_err_t emit(const gw_expr_t *e, const Hearth__Dataset *ds, const char *node,
@@ -254,7 +310,8 @@ static hearth_err_t emit(const gw_expr_t *e, const Hearth__Dataset *ds, const ch
     default:
         break;
     }
-    if ((rc = check_column(ds, node, e->column, e->column_offset, false, err, NULL)) != HEARTH_OK)
+    const Hearth__Column *col = NULL;
+    if ((rc = check_column(ds, node, e->column, e->column_offset, false, err, &col)) != HEARTH_OK)
         return rc;
     static const Hearth__TermOp CMP[] = {
         [GW_CMP_EQ] = HEARTH__TERM_OP__TERM_EQ, [GW_CMP_NE] = HEARTH__TERM_OP__TERM_NE,
@@ -271,8 +328,70 @@ static hearth_err_t emit(const gw_expr_t *e, const Hearth__Dataset *ds, const ch
         term->values = hearth_calloc(e->nvalues, sizeof *term->values);
         term->n_values = e->nvalues;
         for (size_t i = 0; i < e->nvalues; i++)
-            term->values[i] = literal_value(&e->values[i]);
+            if ((rc = literal_value(&e->values[i], col, &term->values[i], err)) != HEARTH_OK)
+                return rc;
     }
+    return HEARTH_OK;
+}
+
+static hearth_err_t plan_part(const gw_query_t *q, const gw_plan_node_t *nodes, size_t nnodes,
+                              const char *query_id, const gw_dsref_t *ref, gw_plan_part_t *part,
+                              bool *measure_integer, gw_parse_error_t *err)
+{
+    size_t node = 0;
+    const Hearth__Dataset *ds = NULL;
+    hearth_err_t rc = resolve_dataset(ref, nodes, nnodes, &node, &ds, err);
+    if (rc != HEARTH_OK)
+        return rc;
+    const char *name = nodes[node].name;
+    for (size_t g = 0; g < q->ngroup; g++)
+        if ((rc = check_column(ds, name, q->group[g], q->group_offset[g], true, err, NULL)) != HEARTH_OK)
+            return rc;
+    if (q->measure == GW_MEASURE_SUM || q->measure == GW_MEASURE_MEAN) {
+        const Hearth__Column *mc = NULL;
+        if ((rc = check_column(ds, name, q->measure_column, q->measure_offset, false, err, &mc)) != HEARTH_OK)
+            return rc;
+        if (mc->type != HEARTH__COLUMN_TYPE__COLUMN_INTEGER &&
+            mc->type != HEARTH__COLUMN_TYPE__COLUMN_DECIMAL) {
+            set_err(err, q->measure_offset, "column '%s' is %s; %s needs an integer or decimal "
+                    "column", mc->name, type_name(mc->type),
+                    q->measure == GW_MEASURE_SUM ? "SUM" : "MEAN");
+            return HEARTH_ERR_PARSE;
+        }
+        if (mc->type != HEARTH__COLUMN_TYPE__COLUMN_INTEGER)
+            *measure_integer = false;
+    }
+    terms_t terms = {0};
+    if (q->where && (rc = emit(q->where, ds, name, &terms, err)) != HEARTH_OK) {
+        Hearth__SubQuery *holder = hearth_malloc(sizeof *holder);
+        hearth__sub_query__init(holder);
+        holder->filter = terms.terms;
+        holder->n_filter = terms.n;
+        free_sub(holder);
+        return rc;
+    }
+    static const Hearth__Measure MEASURES[] = {
+        [GW_MEASURE_COUNT_RECORDS] = HEARTH__MEASURE__MEASURE_COUNT_RECORDS,
+        [GW_MEASURE_COUNT_PERSONS] = HEARTH__MEASURE__MEASURE_COUNT_PERSONS,
+        [GW_MEASURE_SUM] = HEARTH__MEASURE__MEASURE_SUM,
+        [GW_MEASURE_MEAN] = HEARTH__MEASURE__MEASURE_MEAN};
+    Hearth__SubQuery *sub = hearth_malloc(sizeof *sub);
+    hearth__sub_query__init(sub);
+    sub->query_id = hearth_strdup(query_id);
+    sub->dataset = hearth_strdup(ds->name);
+    sub->measure = MEASURES[q->measure];
+    if (q->measure_column)
+        sub->measure_column = hearth_strdup(q->measure_column);
+    if (q->ngroup) {
+        sub->group_by = hearth_calloc(q->ngroup, sizeof *sub->group_by);
+        for (size_t g = 0; g < q->ngroup; g++)
+            sub->group_by[g] = hearth_strdup(q->group[g]);
+        sub->n_group_by = q->ngroup;
+    }
+    sub->filter = terms.terms;
+    sub->n_filter = terms.n;
+    part->node = node;
+    part->sub = sub;
     return HEARTH_OK;
 }
 
@@ -283,63 +402,35 @@ hearth_err_t gw_plan_build(const gw_query_t *q, const gw_plan_node_t *nodes, siz
     memset(err, 0, sizeof *err);
     gw_plan_t *plan = hearth_calloc(1, sizeof *plan);
     plan->measure = q->measure;
+    plan->measure_integer = q->measure == GW_MEASURE_SUM || q->measure == GW_MEASURE_MEAN;
     hearth_err_t rc = HEARTH_OK;
-    terms_t terms = {0};
-    if (q->measure == GW_MEASURE_SUM || q->measure == GW_MEASURE_MEAN) {
-        set_err(err, q->measure_offset, "SUM and MEAN are not supported by this version of "
-                "the gateway; use COUNT(*) or COUNT(PERSONS)");
+    if (q->measure == GW_MEASURE_COUNT_PERSONS && q->nfrom > 1) {
+        set_err(err, q->from[1].offset, "COUNT(PERSONS) over a UNION needs people linked "
+                "across datasets, which this version of the gateway does not do yet; use "
+                "COUNT(*), or count persons in each dataset separately");
         rc = HEARTH_ERR_REFUSED;
         goto fail;
     }
-    if (q->nfrom != 1) {
-        set_err(err, q->from[1].offset, "UNION is not supported by this version of the "
-                "gateway");
-        rc = HEARTH_ERR_REFUSED;
-        goto fail;
-    }
-    size_t node = 0;
-    const Hearth__Dataset *ds = NULL;
-    if ((rc = resolve_dataset(&q->from[0], nodes, nnodes, &node, &ds, err)) != HEARTH_OK)
-        goto fail;
-    for (size_t g = 0; g < q->ngroup; g++) {
-        if ((rc = check_column(ds, nodes[node].name, q->group[g], q->group_offset[g], true, err,
-                               NULL)) != HEARTH_OK)
-            goto fail;
+    for (size_t g = 0; g < q->ngroup; g++)
         plan->group[plan->ngroup++] = hearth_strdup(q->group[g]);
+    plan->parts = hearth_calloc(q->nfrom, sizeof *plan->parts);
+    for (size_t f = 0; f < q->nfrom; f++) {
+        for (size_t k = 0; k < f; k++)
+            if (strcmp(q->from[k].node, q->from[f].node) == 0 &&
+                strcmp(q->from[k].dataset, q->from[f].dataset) == 0) {
+                set_err(err, q->from[f].offset, "%s.%.63s appears twice in the UNION",
+                        q->from[f].node, q->from[f].dataset);
+                rc = HEARTH_ERR_PARSE;
+                goto fail;
+            }
+        if ((rc = plan_part(q, nodes, nnodes, query_id, &q->from[f], &plan->parts[f],
+                            &plan->measure_integer, err)) != HEARTH_OK)
+            goto fail;
+        plan->nparts++;
     }
-    if (q->where && (rc = emit(q->where, ds, nodes[node].name, &terms, err)) != HEARTH_OK)
-        goto fail;
-    Hearth__SubQuery *sub = hearth_malloc(sizeof *sub);
-    hearth__sub_query__init(sub);
-    sub->query_id = hearth_strdup(query_id);
-    sub->dataset = hearth_strdup(ds->name);
-    sub->measure = q->measure == GW_MEASURE_COUNT_PERSONS ? HEARTH__MEASURE__MEASURE_COUNT_PERSONS
-                                                           : HEARTH__MEASURE__MEASURE_COUNT_RECORDS;
-    if (q->ngroup) {
-        sub->group_by = hearth_calloc(q->ngroup, sizeof *sub->group_by);
-        for (size_t g = 0; g < q->ngroup; g++)
-            sub->group_by[g] = hearth_strdup(q->group[g]);
-        sub->n_group_by = q->ngroup;
-    }
-    sub->filter = terms.terms;
-    sub->n_filter = terms.n;
-    terms.terms = NULL;
-    terms.n = 0;
-    plan->parts = hearth_calloc(1, sizeof *plan->parts);
-    plan->parts[0].node = node;
-    plan->parts[0].sub = sub;
-    plan->nparts = 1;
     *out = plan;
     return HEARTH_OK;
 fail:
-    if (terms.terms) {
-        Hearth__SubQuery tmp = HEARTH__SUB_QUERY__INIT;
-        Hearth__SubQuery *holder = hearth_malloc(sizeof *holder);
-        *holder = tmp;
-        holder->filter = terms.terms;
-        holder->n_filter = terms.n;
-        free_sub(holder);
-    }
     gw_plan_destroy(&plan);
     return rc;
 }

@@ -24,6 +24,7 @@ typedef struct {
 
 typedef struct {
     gw_measure_t measure;
+    bool measure_integer;     /* SUM/MEAN over integer columns only */
     size_t ngroup;
     char *group[3];           /* owned */
     gw_plan_part_t *parts;    /* owned */

@@ -3,6 +3,7 @@
 #include "proto_codec.h"
 #include "proto_value.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,18 +122,66 @@ static int entry_cmp(const void *pa, const void *pb)
     return 0;
 }
 
-static uint64_t measure_of(const Hearth__GroupCount *g, gw_measure_t m)
+/* One cell being combined from the parts' answers. */
+typedef struct {
+    uint64_t records;     /* summed over parts */
+    uint64_t persons;     /* the largest over parts: see below */
+    double sum;           /* summed over parts */
+} acc_t;
+
+/* Parts of a UNION may hold the same person, and people cannot be
+ * de-duplicated across datasets without linkage; the largest part's
+ * persons is a lower bound on the people behind a cell, so disclosure
+ * control judged on it never under-protects. */
+static void accumulate(acc_t *a, const Hearth__GroupCount *g)
 {
-    return m == GW_MEASURE_COUNT_PERSONS ? g->persons : g->records;
+    a->records += g->records;
+    if (g->persons > a->persons)
+        a->persons = g->persons;
+    a->sum += g->sum;
 }
 
-static Hearth__Cell *released_cell(const gw_sdc_cell_t *c)
+/* What disclosure control is judged on: the count itself for counts, the
+ * persons behind the cell for SUM and MEAN. */
+static uint64_t sdc_count(const acc_t *a, gw_measure_t m)
+{
+    return m == GW_MEASURE_COUNT_RECORDS ? a->records : a->persons;
+}
+
+/* Nearest multiple of base for a SUM, halves away from zero. */
+static double round_sum(double x, uint32_t base)
+{
+    if (base <= 1)
+        return round(x);
+    return round(x / base) * base;
+}
+
+static Hearth__Cell *released_cell(const gw_sdc_cell_t *c, const acc_t *a,
+                                   const gw_plan_t *plan, uint32_t rounding)
 {
     Hearth__Cell *cell = hearth_malloc(sizeof *cell);
     hearth__cell__init(cell);
     cell->suppressed = c->suppressed;
-    if (!c->suppressed) {
+    if (c->suppressed)
+        return cell;
+    switch (plan->measure) {
+    case GW_MEASURE_SUM: {
+        /* Rounded to the base like a count; whole numbers stay whole while
+         * they fit a 64-bit integer. (+ 0.0 turns a -0.0 into 0.0.) */
+        double v = round_sum(a->sum, rounding) + 0.0;
+        cell->value = plan->measure_integer && fabs(v) < 9.2e18 ? proto_value_integer((int64_t)v)
+                                                                : proto_value_decimal(v);
+        break;
+    }
+    case GW_MEASURE_MEAN:
+        /* Released to one decimal place; a cell with no values has none. */
+        cell->value = a->records
+                          ? proto_value_decimal(round(a->sum / (double)a->records * 10.0) / 10.0 + 0.0)
+                          : proto_value_null();
+        break;
+    default:
         cell->value = proto_value_integer((int64_t)c->released);
+        break;
     }
     return cell;
 }
@@ -162,17 +211,14 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
             entries[n++] = (entry_t){subs[p]->groups[i], plan->ngroup};
     qsort(entries, n, sizeof *entries, entry_cmp);
     /* Merge equal keys from different parts into one cell. */
+    acc_t *acc = hearth_calloc(n, sizeof *acc);
     gw_sdc_cell_t *cells = hearth_calloc(n, sizeof *cells);
     const Hearth__GroupCount **keys = hearth_calloc(n, sizeof *keys);
     size_t ncells = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ncells > 0 && entry_cmp(&entries[i], &(entry_t){keys[ncells - 1], plan->ngroup}) == 0) {
-            cells[ncells - 1].count += measure_of(entries[i].g, plan->measure);
-            continue;
-        }
-        keys[ncells] = entries[i].g;
-        cells[ncells].count = measure_of(entries[i].g, plan->measure);
-        ncells++;
+        if (ncells == 0 || entry_cmp(&entries[i], &(entry_t){keys[ncells - 1], plan->ngroup}) != 0)
+            keys[ncells++] = entries[i].g;
+        accumulate(&acc[ncells - 1], entries[i].g);
     }
     Hearth__QueryResult *r;
     if (ncells > max_cells) {
@@ -181,9 +227,12 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
                               "in one table; group by fewer columns", false);
         goto done;
     }
-    gw_sdc_cell_t total = {0};
+    for (size_t i = 0; i < ncells; i++)
+        cells[i].count = sdc_count(&acc[i], plan->measure);
+    acc_t total_acc = {0};
     for (size_t p = 0; p < plan->nparts; p++)
-        total.count += measure_of(subs[p]->total, plan->measure);
+        accumulate(&total_acc, subs[p]->total);
+    gw_sdc_cell_t total = {.count = sdc_count(&total_acc, plan->measure)};
     size_t suppressed = gw_sdc_apply(policy, cells, ncells, &total);
     r = new_result(query_id, HEARTH__QUERY_STATUS__STATUS_RELEASED);
     r->measure = hearth_strdup(gw_result_measure_name(plan->measure));
@@ -196,7 +245,7 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
     if (ncells) {
         r->rows = hearth_calloc(ncells, sizeof *r->rows);
         for (size_t i = 0; i < ncells; i++) {
-            Hearth__Cell *cell = released_cell(&cells[i]);
+            Hearth__Cell *cell = released_cell(&cells[i], &acc[i], plan, policy->rounding);
             cell->group = hearth_calloc(plan->ngroup, sizeof *cell->group);
             cell->n_group = plan->ngroup;
             for (size_t g = 0; g < plan->ngroup; g++)
@@ -205,7 +254,7 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
         }
         r->n_rows = ncells;
     }
-    r->total = released_cell(&total);
+    r->total = released_cell(&total, &total_acc, plan, policy->rounding);
     r->disclosure = hearth_malloc(sizeof *r->disclosure);
     hearth__disclosure__init(r->disclosure);
     r->disclosure->threshold = policy->threshold;
@@ -213,6 +262,7 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
     r->disclosure->suppressed_cells = (uint32_t)suppressed;
 done:
     free(entries);
+    free(acc);
     free(cells);
     free(keys);
     return r;

@@ -258,6 +258,38 @@ static void on_status(gw_t *self, const proto_peer_t *client)
     free(ptrs);
 }
 
+/* What analysts may ask about: each node's datasets as it last announced
+ * them (categorical values only those held by 8 or more people, as the
+ * node chose them). Borrowed from the stored announcements, not copied. */
+static void on_catalogue(gw_t *self, const proto_peer_t *client)
+{
+    size_t n = self->cfg->nnodes;
+    Hearth__CatalogueReply rep = HEARTH__CATALOGUE_REPLY__INIT;
+    Hearth__NodeCatalogue *nodes = hearth_calloc(n ? n : 1, sizeof *nodes);
+    Hearth__NodeCatalogue **ptrs = hearth_calloc(n ? n : 1, sizeof *ptrs);
+    for (size_t i = 0; i < n; i++) {
+        hearth__node_catalogue__init(&nodes[i]);
+        nodes[i].node = (char *)self->nodes[i].name;
+        nodes[i].connected = self->nodes[i].connected && self->nodes[i].hello != NULL;
+        if (self->nodes[i].hello) {
+            nodes[i].datasets = self->nodes[i].hello->hello->datasets;
+            nodes[i].n_datasets = self->nodes[i].hello->hello->n_datasets;
+        }
+        ptrs[i] = &nodes[i];
+    }
+    rep.nodes = ptrs;
+    rep.n_nodes = n;
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_CATALOGUE_REPLY;
+    env.catalogue_reply = &rep;
+    char *cause = NULL;
+    if (proto_send(self->analysts_sock, client, &env, 1, &cause) != HEARTH_OK)
+        hearth_log(HEARTH_LOG_WARN, LOG, "could not send the catalogue: %s", cause);
+    free(cause);
+    free(nodes);
+    free(ptrs);
+}
+
 static void on_analyst_message(gw_t *self)
 {
     proto_peer_t client;
@@ -274,6 +306,8 @@ static void on_analyst_message(gw_t *self)
         on_query(self, &client, user, env->query);
     else if (env->body_case == HEARTH__ENVELOPE__BODY_STATUS_REQUEST)
         on_status(self, &client);
+    else if (env->body_case == HEARTH__ENVELOPE__BODY_CATALOGUE_REQUEST)
+        on_catalogue(self, &client);
     else
         hearth_log(HEARTH_LOG_WARN, LOG, "ignored an unexpected message from analyst %s", user);
     proto_free(&env);
@@ -334,6 +368,9 @@ static void on_node_message(gw_t *self)
             gw_pending_t *p = &self->pending[i];
             if (!p->used || strcmp(p->query_id, qid) != 0)
                 continue;
+            /* Parts of a UNION on one node share the query id; the node
+             * answers them in the order sent, and the first part still
+             * waiting takes the answer. */
             for (size_t k = 0; k < p->plan->nparts; k++) {
                 if (&self->nodes[p->plan->parts[k].node] != node || p->answers[k])
                     continue;

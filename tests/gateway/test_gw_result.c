@@ -1,14 +1,19 @@
 /* Tests for gw_result: sub-results shaped as the planner asks for them are
- * combined cell by cell, disclosure control is applied to the combined
- * table (primary and secondary suppression, rounding, the total), only
- * released values reach the result, and over-large tables are refused. */
+ * combined cell by cell (records and sums added over the parts of a UNION,
+ * persons the largest part's), disclosure control is applied to the
+ * combined table (COUNT(*) judged on records; COUNT(PERSONS), SUM and MEAN
+ * on persons), only released values reach the result (counts and sums
+ * rounded, means to one decimal place), and over-large tables are refused.
+ * Each worked example states the arithmetic it expects. */
 #include "gw_result.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
 
 #include <criterion/criterion.h>
 
+#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +32,15 @@ static gw_plan_t *plan_new(gw_measure_t m, size_t nparts, size_t ngroup, ...)
     p->nparts = nparts;
     for (size_t i = 0; i < nparts; i++)
         p->parts[i].node = i;
+    return p;
+}
+
+/* A SUM or MEAN plan; integer says whether every part's column is integer. */
+static gw_plan_t *measure_plan_new(gw_measure_t m, bool integer, size_t nparts, size_t ngroup,
+                                   const char *group)
+{
+    gw_plan_t *p = ngroup ? plan_new(m, nparts, 1, group) : plan_new(m, nparts, 0);
+    p->measure_integer = integer;
     return p;
 }
 
@@ -57,7 +71,8 @@ static Hearth__Value *v_null(void)
     return v;
 }
 
-static Hearth__SubResult *sub_new(uint64_t total_records, uint64_t total_persons)
+static Hearth__SubResult *sub_new_sum(uint64_t total_records, uint64_t total_persons,
+                                      double total_sum)
 {
     Hearth__SubResult *r = hearth_malloc(sizeof *r);
     hearth__sub_result__init(r);
@@ -66,23 +81,44 @@ static Hearth__SubResult *sub_new(uint64_t total_records, uint64_t total_persons
     hearth__group_count__init(r->total);
     r->total->records = total_records;
     r->total->persons = total_persons;
+    r->total->sum = total_sum;
     return r;
+}
+
+static Hearth__SubResult *sub_new(uint64_t total_records, uint64_t total_persons)
+{
+    return sub_new_sum(total_records, total_persons, 0.0);
+}
+
+/* Adds a group with nkeys key values (takes them). */
+static void sub_add_keys(Hearth__SubResult *r, size_t nkeys, Hearth__Value **keys,
+                         uint64_t records, uint64_t persons, double sum)
+{
+    Hearth__GroupCount *g = hearth_malloc(sizeof *g);
+    hearth__group_count__init(g);
+    if (nkeys) {
+        g->group = hearth_calloc(nkeys, sizeof *g->group);
+        memcpy(g->group, keys, nkeys * sizeof *keys);
+        g->n_group = nkeys;
+    }
+    g->records = records;
+    g->persons = persons;
+    g->sum = sum;
+    r->groups = hearth_reallocarray(r->groups, r->n_groups + 1, sizeof *r->groups);
+    r->groups[r->n_groups++] = g;
+}
+
+/* Adds a group with one key value (takes key) and a sum. */
+static void sub_add_sum(Hearth__SubResult *r, Hearth__Value *key, uint64_t records,
+                        uint64_t persons, double sum)
+{
+    sub_add_keys(r, key ? 1 : 0, &key, records, persons, sum);
 }
 
 /* Adds a group with one key value (takes key). */
 static void sub_add(Hearth__SubResult *r, Hearth__Value *key, uint64_t records, uint64_t persons)
 {
-    Hearth__GroupCount *g = hearth_malloc(sizeof *g);
-    hearth__group_count__init(g);
-    if (key) {
-        g->group = hearth_calloc(1, sizeof *g->group);
-        g->group[0] = key;
-        g->n_group = 1;
-    }
-    g->records = records;
-    g->persons = persons;
-    r->groups = hearth_reallocarray(r->groups, r->n_groups + 1, sizeof *r->groups);
-    r->groups[r->n_groups++] = g;
+    sub_add_sum(r, key, records, persons, 0.0);
 }
 
 static void free_group(Hearth__GroupCount *g)
@@ -114,31 +150,140 @@ static gw_sdc_policy_t defaults(void)
     return p;
 }
 
+/* ---- expectations ------------------------------------------------------- */
+
+static void expect_key(const Hearth__Cell *c, const char *key)
+{
+    cr_assert_eq(c->n_group, 1);
+    if (key == NULL) {
+        cr_assert_eq(c->group[0]->kind_case, HEARTH__VALUE__KIND_NULL);
+        return;
+    }
+    cr_assert_eq(c->group[0]->kind_case, HEARTH__VALUE__KIND_TEXT);
+    cr_assert_str_eq(c->group[0]->text, key);
+}
+
+/* A cell keyed key (NULL: the SQL NULL group) that is suppressed: no value. */
+static void expect_suppressed(const Hearth__Cell *c, const char *key)
+{
+    if (c->n_group || key)
+        expect_key(c, key);
+    cr_assert_eq(c->suppressed, 1, "cell %s is released", key ? key : "(total or NULL)");
+    cr_assert_null(c->value, "a suppressed cell %s carries a value", key ? key : "");
+}
+
+/* A released cell with an INTEGER value (key NULL and no group: a total). */
+static void expect_integer(const Hearth__Cell *c, const char *key, int64_t value)
+{
+    if (c->n_group || key)
+        expect_key(c, key);
+    cr_assert_eq(c->suppressed, 0, "cell %s is suppressed", key ? key : "(total)");
+    cr_assert_not_null(c->value);
+    cr_assert_eq(c->value->kind_case, HEARTH__VALUE__KIND_INTEGER, "cell %s: kind %d",
+                 key ? key : "(total)", c->value->kind_case);
+    cr_assert_eq(c->value->integer, value, "cell %s: %lld, wanted %lld", key ? key : "(total)",
+                 (long long)c->value->integer, (long long)value);
+}
+
+/* A released cell with a DECIMAL value, compared exactly: released values
+ * are computed as round(x) * base or round(10 x) / 10, so the double is the
+ * one the literal denotes. */
+static void expect_decimal(const Hearth__Cell *c, const char *key, double value)
+{
+    if (c->n_group || key)
+        expect_key(c, key);
+    cr_assert_eq(c->suppressed, 0, "cell %s is suppressed", key ? key : "(total)");
+    cr_assert_not_null(c->value);
+    cr_assert_eq(c->value->kind_case, HEARTH__VALUE__KIND_DECIMAL, "cell %s: kind %d",
+                 key ? key : "(total)", c->value->kind_case);
+    cr_assert(c->value->decimal == value, "cell %s: %.17g, wanted %.17g",
+              key ? key : "(total)", c->value->decimal, value);
+}
+
+/* A released cell whose value is SQL NULL (a MEAN over no values). */
+static void expect_null_value(const Hearth__Cell *c, const char *key)
+{
+    if (c->n_group || key)
+        expect_key(c, key);
+    cr_assert_eq(c->suppressed, 0);
+    cr_assert_not_null(c->value);
+    cr_assert_eq(c->value->kind_case, HEARTH__VALUE__KIND_NULL, "kind %d", c->value->kind_case);
+}
+
+/* The existing helper: a text-keyed cell released as an INTEGER count, or
+ * suppressed. */
 static void expect_cell_text(const Hearth__Cell *c, const char *key, bool suppressed,
                              int64_t value)
 {
-    cr_assert_eq(c->n_group, 1);
-    cr_assert_eq(c->group[0]->kind_case, HEARTH__VALUE__KIND_TEXT);
-    cr_assert_str_eq(c->group[0]->text, key);
-    cr_assert_eq(c->suppressed, suppressed, "cell %s", key);
-    if (suppressed) {
-        cr_assert_null(c->value, "a suppressed cell %s carries a value", key);
-    } else {
-        cr_assert_not_null(c->value);
-        cr_assert_eq(c->value->kind_case, HEARTH__VALUE__KIND_INTEGER);
-        cr_assert_eq(c->value->integer, value, "cell %s: %lld, wanted %lld", key,
-                     (long long)c->value->integer, (long long)value);
-    }
+    if (suppressed)
+        expect_suppressed(c, key);
+    else
+        expect_integer(c, key, value);
 }
 
-/* ---- combining ---------------------------------------------------------- */
-
-Test(gw_result, combines_two_parts_with_suppression_and_rounding)
+static void expect_disclosure(const Hearth__QueryResult *r, uint32_t threshold,
+                              uint32_t rounding, uint32_t suppressed)
 {
-    /* Part 0: Abbey 100, Priory 3; part 1: Abbey 20, Castle 50.
-     * Combined: Abbey 120, Castle 50, Priory 3 (primary), total 173.
-     * One hidden cell beside a released total: Castle (smallest non-zero
-     * released cell) is hidden too. Abbey 120 -> 120, total 173 -> 175. */
+    cr_assert_not_null(r->disclosure);
+    cr_assert_eq(r->disclosure->threshold, threshold);
+    cr_assert_eq(r->disclosure->rounding, rounding);
+    cr_assert_eq(r->disclosure->suppressed_cells, suppressed, "%u suppressed, wanted %u",
+                 r->disclosure->suppressed_cells, suppressed);
+}
+
+/* ---- combining counts --------------------------------------------------- */
+
+Test(gw_result, count_records_over_a_union_sums_records_per_group)
+{
+    /* Three parts; Castle only in part 0, Priory only in part 1, Delph
+     * only in part 2. Records per group: Abbey 40 + 22 = 62, Castle 12,
+     * Delph 9, Priory 3 (primary). Persons are ignored for COUNT(*): Delph
+     * has one person but 9 records and is judged on 9. One hidden cell
+     * beside a released total: the smallest non-zero released cell, Delph,
+     * goes too. Abbey 62 -> 60, Castle 12 -> 10, total 52 + 25 + 9 = 86 -> 85. */
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_RECORDS, 3, 1, "ward");
+    Hearth__SubResult *a = sub_new(52, 40);
+    sub_add(a, v_text("Abbey"), 40, 30);
+    sub_add(a, v_text("Castle"), 12, 10);
+    Hearth__SubResult *b = sub_new(25, 23);
+    sub_add(b, v_text("Abbey"), 22, 20);
+    sub_add(b, v_text("Priory"), 3, 3);
+    Hearth__SubResult *c = sub_new(9, 1);
+    sub_add(c, v_text("Delph"), 9, 1);
+    Hearth__SubResult *subs[] = {a, b, c};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-1", 10000);
+    cr_assert_not_null(r);
+    cr_assert_str_eq(r->query_id, "q-1");
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_str_eq(r->measure, "count_records");
+    cr_assert_eq(r->n_group_by, 1);
+    cr_assert_str_eq(r->group_by[0], "ward");
+    cr_assert_eq(r->n_rows, 4);
+    expect_integer(r->rows[0], "Abbey", 60);
+    expect_integer(r->rows[1], "Castle", 10);
+    expect_suppressed(r->rows[2], "Delph");
+    expect_suppressed(r->rows[3], "Priory");
+    cr_assert_eq(r->total->n_group, 0);
+    expect_integer(r->total, NULL, 85);
+    expect_disclosure(r, 7, 5, 2);
+    cr_assert_str_eq(r->reason, "");
+    cr_assert_eq(r->usage_error, 0);
+    gw_result_free(&r);
+    cr_assert_null(r);
+    sub_free(a);
+    sub_free(b);
+    sub_free(c);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, count_persons_over_parts_takes_the_largest_part)
+{
+    /* Part 0: Abbey 100, Priory 3; part 1: Abbey 20, Castle 50. People
+     * cannot be de-duplicated across parts, so a cell's persons is the
+     * largest part's: Abbey max(100, 20) = 100, Castle 50, Priory 3
+     * (primary). Castle, the smallest non-zero released cell, is hidden
+     * too. Total max(103, 70) = 103 -> 105. Records play no part. */
     gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_PERSONS, 2, 1, "ward");
     Hearth__SubResult *a = sub_new(999, 103);
     sub_add(a, v_text("Priory"), 900, 3);
@@ -148,29 +293,81 @@ Test(gw_result, combines_two_parts_with_suppression_and_rounding)
     sub_add(b, v_text("Abbey"), 1, 20);
     Hearth__SubResult *subs[] = {a, b};
     gw_sdc_policy_t pol = defaults();
-    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-1", 10000);
-    cr_assert_not_null(r);
-    cr_assert_str_eq(r->query_id, "q-1");
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-1b", 10000);
     cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
     cr_assert_str_eq(r->measure, "count_persons");
-    cr_assert_eq(r->n_group_by, 1);
-    cr_assert_str_eq(r->group_by[0], "ward");
     cr_assert_eq(r->n_rows, 3);
-    expect_cell_text(r->rows[0], "Abbey", false, 120);
-    expect_cell_text(r->rows[1], "Castle", true, 0);
-    expect_cell_text(r->rows[2], "Priory", true, 0);
-    cr_assert_not_null(r->total);
-    cr_assert_eq(r->total->n_group, 0);
-    cr_assert_eq(r->total->suppressed, 0);
-    cr_assert_eq(r->total->value->integer, 175);
-    cr_assert_not_null(r->disclosure);
-    cr_assert_eq(r->disclosure->threshold, 7);
-    cr_assert_eq(r->disclosure->rounding, 5);
-    cr_assert_eq(r->disclosure->suppressed_cells, 2);
-    cr_assert_str_eq(r->reason, "");
-    cr_assert_eq(r->usage_error, 0);
+    expect_integer(r->rows[0], "Abbey", 100);
+    expect_suppressed(r->rows[1], "Castle");
+    expect_suppressed(r->rows[2], "Priory");
+    expect_integer(r->total, NULL, 105);
+    expect_disclosure(r, 7, 5, 2);
     gw_result_free(&r);
-    cr_assert_null(r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, persons_are_not_added_across_parts_so_two_small_parts_stay_small)
+{
+    /* Abbey has 5 persons in each part: added they would be 10 and released,
+     * but they may be the same five people, so the cell is judged on 5 and
+     * hidden. Castle max(40, 30) = 40 is hidden beside it (the only other
+     * cell). Total max(45, 35) = 45 -> 45. */
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_PERSONS, 2, 1, "ward");
+    Hearth__SubResult *a = sub_new(0, 45);
+    sub_add(a, v_text("Abbey"), 50, 5);
+    sub_add(a, v_text("Castle"), 50, 40);
+    Hearth__SubResult *b = sub_new(0, 35);
+    sub_add(b, v_text("Abbey"), 50, 5);
+    sub_add(b, v_text("Castle"), 50, 30);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-1c", 10000);
+    cr_assert_eq(r->n_rows, 2);
+    expect_suppressed(r->rows[0], "Abbey");
+    expect_suppressed(r->rows[1], "Castle");
+    expect_integer(r->total, NULL, 45);
+    expect_disclosure(r, 7, 5, 2);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, merges_two_column_keys_column_by_column)
+{
+    /* (Abbey, a) is in both parts (20 + 30 = 50); (Abbey, b) and (Castle, a)
+     * in one each. COUNT(*), nothing small. */
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_RECORDS, 2, 2, "ward", "band");
+    Hearth__SubResult *a = sub_new(32, 0);
+    sub_add_keys(a, 2, (Hearth__Value *[]){v_text("Castle"), v_text("a")}, 12, 0, 0);
+    sub_add_keys(a, 2, (Hearth__Value *[]){v_text("Abbey"), v_text("a")}, 20, 0, 0);
+    Hearth__SubResult *b = sub_new(41, 0);
+    sub_add_keys(b, 2, (Hearth__Value *[]){v_text("Abbey"), v_text("b")}, 11, 0, 0);
+    sub_add_keys(b, 2, (Hearth__Value *[]){v_text("Abbey"), v_text("a")}, 30, 0, 0);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-1d", 10000);
+    cr_assert_eq(r->n_group_by, 2);
+    cr_assert_str_eq(r->group_by[0], "ward");
+    cr_assert_str_eq(r->group_by[1], "band");
+    cr_assert_eq(r->n_rows, 3);
+    static const struct {
+        const char *ward, *band;
+        int64_t value;
+    } want[] = {{"Abbey", "a", 50}, {"Abbey", "b", 10}, {"Castle", "a", 10}};
+    for (size_t i = 0; i < 3; i++) {
+        const Hearth__Cell *c = r->rows[i];
+        cr_assert_eq(c->n_group, 2);
+        cr_assert_str_eq(c->group[0]->text, want[i].ward);
+        cr_assert_str_eq(c->group[1]->text, want[i].band);
+        cr_assert_eq(c->suppressed, 0);
+        cr_assert_eq(c->value->integer, want[i].value, "row %zu", i);
+    }
+    expect_integer(r->total, NULL, 75);   /* 73 -> 75 */
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
     sub_free(a);
     sub_free(b);
     gw_plan_destroy(&plan);
@@ -332,6 +529,546 @@ Test(gw_result, the_result_is_a_valid_wire_message)
     free(buf);
     gw_result_free(&r);
     sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+/* ---- SUM ---------------------------------------------------------------- */
+
+Test(gw_result, releases_integer_sums_rounded_to_five)
+{
+    /* Persons all 8 or more, so nothing is hidden. Sums rounded to the
+     * nearest 5: 1234 -> 1235, -1237 -> -1235 (negative sums round like
+     * positive ones), 12 -> 10, 0 -> 0. Total 9 -> 10. INTEGER values. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(80, 57, 9);
+    sub_add_sum(a, v_text("Abbey"), 20, 12, 1234);
+    sub_add_sum(a, v_text("Castle"), 30, 9, -1237);
+    sub_add_sum(a, v_text("Delph"), 20, 20, 0);
+    sub_add_sum(a, v_text("Priory"), 10, 8, 12);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s1", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_str_eq(r->measure, "sum");
+    cr_assert_eq(r->n_rows, 4);
+    expect_integer(r->rows[0], "Abbey", 1235);
+    expect_integer(r->rows[1], "Castle", -1235);
+    expect_integer(r->rows[2], "Delph", 0);
+    expect_integer(r->rows[3], "Priory", 10);
+    expect_integer(r->total, NULL, 10);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, rounds_sums_halfway_away_from_zero)
+{
+    /* Base 10: 15 -> 20, -15 -> -20, 25 -> 30, -25 -> -30, 14 -> 10,
+     * -14 -> -10, 16 -> 20, -16 -> -20, 4 -> 0, -4 -> 0. Total 0 -> 0. */
+    static const struct {
+        const char *key;
+        double sum;
+        int64_t want;
+    } cases[] = {
+        {"a", 15, 20},   {"b", -15, -20}, {"c", 25, 30}, {"d", -25, -30}, {"e", 14, 10},
+        {"f", -14, -10}, {"g", 16, 20},   {"h", -16, -20}, {"i", 4, 0},   {"j", -4, 0},
+    };
+    size_t n = sizeof cases / sizeof *cases;
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(200, 100, 0);
+    for (size_t i = 0; i < n; i++)
+        sub_add_sum(a, v_text(cases[i].key), 10, 10, cases[i].sum);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = {.threshold = 7, .rounding = 10};
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s2", 10000);
+    cr_assert_eq(r->n_rows, n);
+    for (size_t i = 0; i < n; i++)
+        expect_integer(r->rows[i], cases[i].key, cases[i].want);
+    expect_integer(r->total, NULL, 0);
+    expect_disclosure(r, 7, 10, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, releases_decimal_sums_as_decimals_rounded_to_five)
+{
+    /* A decimal column: halves away from zero at base 5: 12.5 -> 15.0,
+     * -12.5 -> -15.0, 7.5 -> 10.0, -7.5 -> -10.0, 2.5 -> 5.0, -2.5 -> -5.0,
+     * 17.4 -> 15.0, 1234.56 -> 1235.0. Total 1251.96 -> 1250.0. */
+    static const struct {
+        const char *key;
+        double sum, want;
+    } cases[] = {
+        {"a", 12.5, 15.0}, {"b", -12.5, -15.0}, {"c", 7.5, 10.0}, {"d", -7.5, -10.0},
+        {"e", 2.5, 5.0},   {"f", -2.5, -5.0},   {"g", 17.4, 15.0}, {"h", 1234.56, 1235.0},
+    };
+    size_t n = sizeof cases / sizeof *cases;
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, false, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(160, 80, 1251.96);
+    for (size_t i = 0; i < n; i++)
+        sub_add_sum(a, v_text(cases[i].key), 20, 10, cases[i].sum);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s3", 10000);
+    cr_assert_eq(r->n_rows, n);
+    for (size_t i = 0; i < n; i++)
+        expect_decimal(r->rows[i], cases[i].key, cases[i].want);
+    expect_decimal(r->total, NULL, 1250.0);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_sum_cell_is_judged_on_its_persons_not_its_records)
+{
+    /* Decimal SUM. NULL ward: no values (0 records, 0 persons, sum 0):
+     * released as 0.0 and never a secondary. Abbey: 20 records but 5
+     * persons: primary. Castle 9 persons, Priory 30: the smallest non-zero,
+     * Castle, is hidden beside Abbey. Priory 7.5 -> 10.0. Total: 44 persons,
+     * sum 94.9 -> 95.0. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, false, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(59, 44, 94.9);
+    sub_add_sum(a, v_null(), 0, 0, 0);
+    sub_add_sum(a, v_text("Abbey"), 20, 5, 99.9);
+    sub_add_sum(a, v_text("Castle"), 9, 9, -12.5);
+    sub_add_sum(a, v_text("Priory"), 30, 30, 7.5);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s4", 10000);
+    cr_assert_eq(r->n_rows, 4);
+    expect_decimal(r->rows[0], NULL, 0.0);
+    expect_suppressed(r->rows[1], "Abbey");
+    expect_suppressed(r->rows[2], "Castle");
+    expect_decimal(r->rows[3], "Priory", 10.0);
+    expect_decimal(r->total, NULL, 95.0);
+    expect_disclosure(r, 7, 5, 2);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_sum_with_many_records_from_one_person_is_suppressed)
+{
+    /* One person with 500 records behind Abbey: hidden whatever the
+     * records. Castle, the only other cell, goes too. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(540, 41, 51000);
+    sub_add_sum(a, v_text("Abbey"), 500, 1, 50000);
+    sub_add_sum(a, v_text("Castle"), 40, 40, 1000);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s5", 10000);
+    expect_suppressed(r->rows[0], "Abbey");
+    expect_suppressed(r->rows[1], "Castle");
+    expect_integer(r->total, NULL, 51000);
+    expect_disclosure(r, 7, 5, 2);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, sum_over_a_union_adds_sums_and_takes_the_largest_persons)
+{
+    /* Part 0: Abbey (10 records, 5 persons, 100), Castle (50, 40, 500);
+     *         total (60, 45, 600).
+     * Part 1: Abbey (10, 6, 100), Castle (50, 45, -212), Delph (20, 20, 33);
+     *         total (80, 71, -79).
+     * Combined: Abbey (20, max 6, 200): hidden although the parts' persons
+     * add to 11. Castle (100, 45, 288) -> 290. Delph, in part 1 only,
+     * (20, 20, 33): the smallest non-zero persons beside Abbey, hidden.
+     * Total (140, max(45, 71) = 71, 521) -> 520. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 2, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(60, 45, 600);
+    sub_add_sum(a, v_text("Abbey"), 10, 5, 100);
+    sub_add_sum(a, v_text("Castle"), 50, 40, 500);
+    Hearth__SubResult *b = sub_new_sum(80, 71, -79);
+    sub_add_sum(b, v_text("Abbey"), 10, 6, 100);
+    sub_add_sum(b, v_text("Castle"), 50, 45, -212);
+    sub_add_sum(b, v_text("Delph"), 20, 20, 33);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s6", 10000);
+    cr_assert_eq(r->n_rows, 3);
+    expect_suppressed(r->rows[0], "Abbey");
+    expect_integer(r->rows[1], "Castle", 290);
+    expect_suppressed(r->rows[2], "Delph");
+    expect_integer(r->total, NULL, 520);
+    expect_disclosure(r, 7, 5, 2);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_union_group_in_one_part_only_keeps_that_parts_values)
+{
+    /* Decimal SUM over two parts with no group in common. Abbey (part 0)
+     * 40 persons, 102.5 -> 105.0; Castle (part 1) 12 persons, -47.5 -> -50.0.
+     * Total: persons max(40, 12) = 40, sum 55 -> 55.0. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, false, 2, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(40, 40, 102.5);
+    sub_add_sum(a, v_text("Abbey"), 40, 40, 102.5);
+    Hearth__SubResult *b = sub_new_sum(12, 12, -47.5);
+    sub_add_sum(b, v_text("Castle"), 12, 12, -47.5);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s7", 10000);
+    cr_assert_eq(r->n_rows, 2);
+    expect_decimal(r->rows[0], "Abbey", 105.0);
+    expect_decimal(r->rows[1], "Castle", -50.0);
+    expect_decimal(r->total, NULL, 55.0);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, an_ungrouped_sum_with_few_persons_is_suppressed)
+{
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 1, 0, NULL);
+    Hearth__SubResult *a = sub_new_sum(300, 7, 123456);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s8", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_eq(r->n_rows, 0);
+    expect_suppressed(r->total, NULL);
+    expect_disclosure(r, 7, 5, 1);
+    gw_result_free(&r);
+    /* One more person: released, 123456 -> 123455. */
+    a->total->persons = 8;
+    r = gw_result_combine(plan, subs, &pol, "q-s8", 10000);
+    expect_integer(r->total, NULL, 123455);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, an_ungrouped_sum_over_no_values_is_zero)
+{
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 2, 0, NULL);
+    Hearth__SubResult *a = sub_new_sum(0, 0, 0);
+    Hearth__SubResult *b = sub_new_sum(0, 0, 0);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s9", 10000);
+    expect_integer(r->total, NULL, 0);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_sum_without_rounding_is_released_to_the_nearest_whole_number)
+{
+    /* Base 1: an integer sum exactly; a decimal one to the nearest whole,
+     * halves away from zero (12.5 -> 13.0, -12.5 -> -13.0). */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(20, 20, 1236);
+    sub_add_sum(a, v_text("Abbey"), 10, 10, 1237);
+    sub_add_sum(a, v_text("Castle"), 10, 10, -1);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = {.threshold = 7, .rounding = 1};
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s10", 10000);
+    expect_integer(r->rows[0], "Abbey", 1237);
+    expect_integer(r->rows[1], "Castle", -1);
+    expect_integer(r->total, NULL, 1236);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+
+    plan = measure_plan_new(GW_MEASURE_SUM, false, 1, 1, "ward");
+    a = sub_new_sum(20, 20, 0);
+    sub_add_sum(a, v_text("Abbey"), 10, 10, 12.5);
+    sub_add_sum(a, v_text("Castle"), 10, 10, -12.5);
+    subs[0] = a;
+    r = gw_result_combine(plan, subs, &pol, "q-s11", 10000);
+    expect_decimal(r->rows[0], "Abbey", 13.0);
+    expect_decimal(r->rows[1], "Castle", -13.0);
+    expect_decimal(r->total, NULL, 0.0);
+    expect_disclosure(r, 7, 1, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, an_integer_sum_beyond_int64_is_not_released_as_a_wrong_integer)
+{
+    /* Regression (found and fixed): gw_result.c released_cell converts round_sum(sum) to int64_t
+     * with a plain cast; a sum of an integer column beyond INT64_MAX (ten
+     * values of 1e18 each: 1e19, which the node sends as a double) is
+     * undefined behaviour and on x86-64 comes out as INT64_MIN, i.e. a
+     * huge negative SUM is released for a positive one. Expected here: the
+     * value released as DECIMAL 1e19 (refusing the cell would also do; then
+     * change this expectation). */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 1, 0, NULL);
+    Hearth__SubResult *a = sub_new_sum(10, 10, 1e19);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s12", 10000);
+    /* Read what was released, then free, so the failure is the only fault. */
+    bool suppressed = r->total->suppressed;
+    Hearth__Value__KindCase kind = r->total->value ? r->total->value->kind_case
+                                                   : HEARTH__VALUE__KIND__NOT_SET;
+    long long as_integer = r->total->value ? (long long)r->total->value->integer : 0;
+    double as_decimal = r->total->value ? r->total->value->decimal : 0.0;
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+    cr_assert_eq(suppressed, 0);
+    cr_assert_neq(kind, HEARTH__VALUE__KIND_INTEGER,
+                  "BUG: a SUM of 1e19 is released as INTEGER %lld", as_integer);
+    cr_assert_eq(kind, HEARTH__VALUE__KIND_DECIMAL, "kind %d", kind);
+    cr_assert(as_decimal == 1e19, "%.17g", as_decimal);
+}
+
+/* ---- MEAN --------------------------------------------------------------- */
+
+Test(gw_result, a_mean_cell_with_few_persons_is_suppressed_with_its_partner)
+{
+    /* Integer column, MEAN. Abbey: 20 records from only 5 persons (mean
+     * 700 / 20 = 35.0): hidden on its persons. Castle 10 persons (125 / 10
+     * = 12.5) is the smallest non-zero released cell, hidden beside it.
+     * Delph has rows but no values (0 records, 0 persons): released, no
+     * value. Priory 25 persons: 1230 / 40 = 30.75 -> 30.8 (the half away
+     * from zero). Total: 40 persons, 2055 / 70 = 29.357... -> 29.4. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, true, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(70, 40, 2055);
+    sub_add_sum(a, v_text("Abbey"), 20, 5, 700);
+    sub_add_sum(a, v_text("Castle"), 10, 10, 125);
+    sub_add_sum(a, v_text("Delph"), 0, 0, 0);
+    sub_add_sum(a, v_text("Priory"), 40, 25, 1230);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m1", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_str_eq(r->measure, "mean");
+    cr_assert_eq(r->n_rows, 4);
+    expect_suppressed(r->rows[0], "Abbey");
+    expect_suppressed(r->rows[1], "Castle");
+    expect_null_value(r->rows[2], "Delph");
+    expect_decimal(r->rows[3], "Priory", 30.8);
+    expect_decimal(r->total, NULL, 29.4);
+    expect_disclosure(r, 7, 5, 2);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, releases_means_to_one_decimal_place_halves_away_from_zero)
+{
+    /* sum / records, to one place: 18 / 8 = 2.25 -> 2.3; -18 / 8 = -2.25
+     * -> -2.3; -20 / 8 = -2.5; 1 / 3 = 0.333 -> 0.3; -2 / 3 -> -0.7;
+     * 100 / 8 = 12.5; 7 / 16 = 0.4375 -> 0.4. Not rounded to 5: a mean is
+     * not a count. Total 86 / 54 = 1.59... -> 1.6. */
+    static const struct {
+        const char *key;
+        uint64_t records;
+        double sum, want;
+    } cases[] = {
+        {"a", 8, 18, 2.3},  {"b", 8, -18, -2.3}, {"c", 8, -20, -2.5}, {"d", 3, 1, 0.3},
+        {"e", 3, -2, -0.7}, {"f", 8, 100, 12.5}, {"g", 16, 7, 0.4},
+    };
+    size_t n = sizeof cases / sizeof *cases;
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, true, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(54, 80, 86);
+    for (size_t i = 0; i < n; i++)
+        sub_add_sum(a, v_text(cases[i].key), cases[i].records, 10, cases[i].sum);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m2", 10000);
+    cr_assert_eq(r->n_rows, n);
+    for (size_t i = 0; i < n; i++)
+        expect_decimal(r->rows[i], cases[i].key, cases[i].want);
+    expect_decimal(r->total, NULL, 1.6);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_mean_over_a_union_is_the_pooled_mean_of_its_parts)
+{
+    /* Decimal MEAN over two parts.
+     * Part 0: Abbey (10 records, 8 persons, sum 25), Castle (6, 6, 60);
+     *         total (16, 14, 85).
+     * Part 1: Abbey (30, 20, 95), Priory (12, 12, 30); total (42, 32, 125).
+     * Abbey: (25 + 95) / (10 + 30) = 3.0 (not the mean of the parts' means,
+     * (2.5 + 3.17) / 2); persons max(8, 20) = 20. Castle (part 0 only): 6
+     * persons, hidden. Priory (part 1 only): 12 persons, the smallest
+     * non-zero beside Castle, hidden (its mean would be 2.5). Total:
+     * 210 / 58 = 3.62 -> 3.6 on max(14, 32) = 32 persons. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, false, 2, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(16, 14, 85);
+    sub_add_sum(a, v_text("Abbey"), 10, 8, 25);
+    sub_add_sum(a, v_text("Castle"), 6, 6, 60);
+    Hearth__SubResult *b = sub_new_sum(42, 32, 125);
+    sub_add_sum(b, v_text("Abbey"), 30, 20, 95);
+    sub_add_sum(b, v_text("Priory"), 12, 12, 30);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m3", 10000);
+    cr_assert_eq(r->n_rows, 3);
+    expect_decimal(r->rows[0], "Abbey", 3.0);
+    expect_suppressed(r->rows[1], "Castle");
+    expect_suppressed(r->rows[2], "Priory");
+    expect_decimal(r->total, NULL, 3.6);
+    expect_disclosure(r, 7, 5, 2);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_mean_over_a_union_is_released_when_one_part_has_the_persons)
+{
+    /* Abbey has 3 persons in part 0 and 9 in part 1: judged on 9,
+     * released: (6 + 39) / (4 + 16) = 2.25 -> 2.3. A part that has the group
+     * with no values (0, 0, 0) changes nothing: Castle (0 + 20 records,
+     * sum 0 - 25) = -1.25 -> -1.3. Total (40, max(3, 25), 20) = 0.5. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, true, 2, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(4, 3, 6);
+    sub_add_sum(a, v_text("Abbey"), 4, 3, 6);
+    sub_add_sum(a, v_text("Castle"), 0, 0, 0);
+    Hearth__SubResult *b = sub_new_sum(36, 25, 14);
+    sub_add_sum(b, v_text("Abbey"), 16, 9, 39);
+    sub_add_sum(b, v_text("Castle"), 20, 16, -25);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m4", 10000);
+    cr_assert_eq(r->n_rows, 2);
+    expect_decimal(r->rows[0], "Abbey", 2.3);
+    expect_decimal(r->rows[1], "Castle", -1.3);
+    expect_decimal(r->total, NULL, 0.5);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, an_ungrouped_mean_over_no_values_is_null)
+{
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, false, 1, 0, NULL);
+    Hearth__SubResult *a = sub_new_sum(0, 0, 0);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m5", 10000);
+    cr_assert_eq(r->n_rows, 0);
+    expect_null_value(r->total, NULL);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, an_ungrouped_mean_with_few_persons_is_suppressed)
+{
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, true, 2, 0, NULL);
+    Hearth__SubResult *a = sub_new_sum(30, 4, 300);
+    Hearth__SubResult *b = sub_new_sum(30, 6, 330);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    /* Persons max(4, 6) = 6: hidden, though 60 records and 4 + 6 = 10. */
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m6", 10000);
+    expect_suppressed(r->total, NULL);
+    expect_disclosure(r, 7, 5, 1);
+    gw_result_free(&r);
+    /* Eight in one part: released, 630 / 60 = 10.5. */
+    b->total->persons = 8;
+    r = gw_result_combine(plan, subs, &pol, "q-m6", 10000);
+    expect_decimal(r->total, NULL, 10.5);
+    expect_disclosure(r, 7, 5, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, sum_and_mean_results_are_valid_wire_messages)
+{
+    /* MEAN: Abbey 80 / 20 = 4.0, Castle no values (NULL), Priory 9 / 10 =
+     * 0.9; total 89 / 30 = 2.97 -> 3.0. Decoded back, the DECIMAL and NULL
+     * values survive. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, false, 1, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(30, 30, 89);
+    sub_add_sum(a, v_text("Abbey"), 20, 20, 80);
+    sub_add_sum(a, v_text("Castle"), 0, 0, 0);
+    sub_add_sum(a, v_text("Priory"), 10, 10, 9);
+    Hearth__SubResult *subs[] = {a};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m7", 10000);
+    gw_result_add_node(r, "trust", "ok", 3);
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_RESULT;
+    env.result = r;
+    size_t len;
+    uint8_t *buf = proto_encode(&env, &len);
+    Hearth__Envelope *out = NULL;
+    char *cause = NULL;
+    cr_assert_eq(proto_decode(buf, len, PROTO_MAX_CLIENT_MSG, &out, &cause), HEARTH_OK, "%s",
+                 cause);
+    const Hearth__QueryResult *d = out->result;
+    cr_assert_str_eq(d->measure, "mean");
+    cr_assert_eq(d->n_rows, 3);
+    expect_decimal(d->rows[0], "Abbey", 4.0);
+    expect_null_value(d->rows[1], "Castle");
+    expect_decimal(d->rows[2], "Priory", 0.9);
+    expect_decimal(d->total, NULL, 3.0);
+    proto_free(&out);
+    free(buf);
+    gw_result_free(&r);
+    gw_plan_destroy(&plan);
+
+    /* SUM over an integer column: INTEGER values, negative included. */
+    plan = measure_plan_new(GW_MEASURE_SUM, true, 1, 1, "ward");
+    a->total->sum = -83;
+    a->groups[0]->sum = -92;
+    r = gw_result_combine(plan, subs, &pol, "q-m8", 10000);
+    env.result = r;
+    buf = proto_encode(&env, &len);
+    cr_assert_eq(proto_decode(buf, len, PROTO_MAX_CLIENT_MSG, &out, &cause), HEARTH_OK, "%s",
+                 cause);
+    d = out->result;
+    cr_assert_str_eq(d->measure, "sum");
+    expect_integer(d->rows[0], "Abbey", -90);
+    expect_integer(d->rows[1], "Castle", 0);
+    expect_integer(d->rows[2], "Priory", 10);
+    expect_integer(d->total, NULL, -85);
+    proto_free(&out);
+    free(buf);
+    gw_result_free(&r);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_sum_table_over_max_cells_is_refused)
+{
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_SUM, true, 2, 1, "ward");
+    Hearth__SubResult *a = sub_new_sum(20, 20, 2);
+    sub_add_sum(a, v_text("Abbey"), 10, 10, 1);
+    sub_add_sum(a, v_text("Castle"), 10, 10, 1);
+    Hearth__SubResult *b = sub_new_sum(10, 10, 1);
+    sub_add_sum(b, v_text("Abbey"), 10, 10, 1);
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-s13", 1);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_REFUSED);
+    cr_assert_eq(r->n_rows, 0);
+    cr_assert_null(r->total);
+    gw_result_free(&r);
+    r = gw_result_combine(plan, subs, &pol, "q-s13", 2);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_eq(r->n_rows, 2);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
     gw_plan_destroy(&plan);
 }
 
