@@ -53,7 +53,7 @@ static int report(const char *cause, hearth_err_t rc)
 }
 
 /* Reads the query from standard input, bounded. */
-static char *read_stdin(size_t max)
+static char *read_stdin(size_t max, size_t *len)
 {
     hearth_buf_t b;
     hearth_buf_init(&b, max);
@@ -64,6 +64,7 @@ static char *read_stdin(size_t max)
             hearth_buf_free(&b);
             return NULL;
         }
+    *len = b.len;
     return hearth_buf_take(&b);
 }
 
@@ -85,9 +86,19 @@ static int cmd_query(const char *config, const char *format, const char *project
         fprintf(stderr, "hearth: --format must be table, csv or json\n");
         return EXIT_USAGE;
     }
-    char *sql = strcmp(sql_arg, "-") == 0 ? read_stdin(1u << 20) : hearth_strdup(sql_arg);
+    size_t len = strlen(sql_arg);
+    char *sql = strcmp(sql_arg, "-") == 0 ? read_stdin(1u << 20, &len) : hearth_strdup(sql_arg);
     if (sql == NULL) {
         fprintf(stderr, "hearth: the query on standard input is longer than 1 MiB\n");
+        return EXIT_USAGE;
+    }
+    /* The wire carries text: refuse what would not survive the trip rather
+     * than let the gateway drop it unanswered. */
+    const char *bad = memchr(sql, '\0', len) ? "contains a NUL byte"
+                    : !proto_utf8_valid(sql, len) ? "is not valid UTF-8" : NULL;
+    if (bad) {
+        fprintf(stderr, "hearth: the query %s\n", bad);
+        free(sql);
         return EXIT_USAGE;
     }
     char *cause = NULL;

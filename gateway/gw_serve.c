@@ -296,9 +296,22 @@ static void on_analyst_message(gw_t *self)
     char user[GW_NAME_MAX + 1];
     Hearth__Envelope *env = NULL;
     char *cause = NULL;
-    if (proto_recv(self->analysts_sock, &client, PROTO_MAX_CLIENT_MSG, user, sizeof user, &env,
-                   &cause) != HEARTH_OK) {
+    client.len = 0;
+    hearth_err_t rc = proto_recv(self->analysts_sock, &client, PROTO_MAX_CLIENT_MSG, user,
+                                 sizeof user, &env, &cause);
+    if (rc != HEARTH_OK) {
         hearth_log(HEARTH_LOG_WARN, LOG, "dropped a message from an analyst: %s", cause);
+        /* Tell the sender why rather than leave it waiting, when it can be
+         * reached (the cause names a field, never its content). */
+        if (client.len > 0 && rc != HEARTH_ERR_NET && rc != HEARTH_ERR_TIMEOUT) {
+            char *reason = hearth_asprintf("the gateway could not read this request: %s",
+                                           cause ? cause : hearth_strerror(rc));
+            Hearth__QueryResult *r = gw_result_refusal("", HEARTH__QUERY_STATUS__STATUS_ERROR,
+                                                       reason, true);
+            reply(self, &client, r);
+            gw_result_free(&r);
+            free(reason);
+        }
         free(cause);
         return;
     }
