@@ -1,24 +1,27 @@
-/* node_answer — answers one sub-query over the node's own data with
- * aggregates only: per-group COUNT(*) and COUNT(PERSONS), never a row.
+/* node_answer — answers one sub-query from the gateway over the node's
+ * in-memory engine with aggregates only: per group and in total, records
+ * and distinct persons (COUNT(*), COUNT(PERSONS)), or for SUM and MEAN the
+ * records and persons behind the non-NULL values and their sum; never a
+ * row.
  *
- * SQL is built only from the validated plan: table and column names come
- * from the store's catalogue (d_<id>, a<ordinal>), every value is a bound
- * parameter, so no text from a query ever reaches sqlite3_prepare. */
+ * Names in the query (dataset, columns) are looked up in the engine's
+ * catalogue and become ordinals; values are handed to the engine as typed
+ * values. No text from a query ever reaches SQLite: the engine answers
+ * from memory. */
 #ifndef NODE_ANSWER_H
 #define NODE_ANSWER_H
 
 #include "hearth.pb-c.h"
 #include "hearth_err.h"
-#include "node_store.h"
+#include "node_engine.h"
 
-/* Limits on a sub-query, checked before any SQL is built. */
-#define NODE_ANSWER_MAX_GROUP_BY 3
-
-/* Answers q and returns a new SubResult in *out (free with
- * node_answer_free). A query the node cannot answer (unknown dataset or
- * column, malformed filter) is an error with *cause set; the caller turns
- * it into a refusal for the gateway. */
-hearth_err_t node_answer_run(node_store_t *store, const Hearth__SubQuery *q,
+/* Answers q over what engine holds and returns a new SubResult in *out
+ * (free with node_answer_free). A query the node cannot answer (unknown
+ * dataset or column, malformed filter, a value of the wrong kind, a GROUP
+ * BY or measure on the wrong type of column, a limit) is an error with
+ * *cause set; the caller turns it into a refusal for the gateway. The
+ * engine and q are borrowed. */
+hearth_err_t node_answer_run(const node_engine_t *engine, const Hearth__SubQuery *q,
                              Hearth__SubResult **out, char **cause)
     __attribute__((warn_unused_result));
 

@@ -84,63 +84,177 @@ void node_ingest_report_destroy(node_ingest_report_t **self_p)
         free(r->attributes[i]);
     for (size_t i = 0; i < r->nexcluded; i++)
         free(r->excluded[i]);
+    for (size_t i = 0; i < r->nomitted; i++)
+        free(r->omitted[i]);
     free(r->attributes);
+    free(r->types);
     free(r->excluded);
+    free(r->omitted);
+    free(r->schema);
     free(r->dataset);
     free(r);
     *self_p = NULL;
 }
 
-/* Plans what happens to each header column. Fails on an unusable header. */
-static hearth_err_t plan_header(const node_csv_record_t *hdr, node_rows_col_t *plan,
-                                node_ingest_report_t *r, char **cause)
+/* The identifier whose name or alias name is, or NO_ID. */
+static int id_alias(const char *name)
 {
-    char (*names)[64] = hearth_calloc(hdr->nfields, 64);
-    hearth_err_t rc = HEARTH_ERR_CSV;
+    for (size_t k = 0; k < sizeof ID_COLUMNS / sizeof *ID_COLUMNS; k++)
+        if (strcmp(name, ID_COLUMNS[k].name) == 0)
+            return (int)ID_COLUMNS[k].field;
+    return NO_ID;
+}
+
+static bool direct_identifier(const char *name)
+{
+    for (size_t k = 0; k < sizeof EXCLUDED_COLUMNS / sizeof *EXCLUDED_COLUMNS; k++)
+        if (strcmp(name, EXCLUDED_COLUMNS[k]) == 0)
+            return true;
+    return false;
+}
+
+static void add_name(char ***list, size_t *n, const char *name)
+{
+    *list = hearth_reallocarray(*list, *n + 1, sizeof **list);
+    (*list)[(*n)++] = hearth_strdup(name);
+}
+
+/* Normalises the header's names into names[] and refuses an unusable
+ * header or a schema naming columns it lacks. */
+static hearth_err_t check_header(const node_csv_record_t *hdr, const node_schema_t *schema,
+                                 char (*names)[64], char **cause)
+{
     for (size_t i = 0; i < hdr->nfields; i++) {
-        plan[i].role = NO_ID;
-        plan[i].attr = -1;
-        bool excluded = false;
         if (!node_ingest_column_name(hdr->fields[i], hdr->lens[i], names[i])) {
             hearth_cause_set(cause, "header column %zu has no usable name (it needs "
                              "a letter or digit, and at most 63 characters)", i + 1);
-            goto done;
+            return HEARTH_ERR_CSV;
         }
         for (size_t k = 0; k < i; k++) {
             if (strcmp(names[k], names[i]) == 0) {
                 hearth_cause_set(cause, "header columns %zu and %zu are both called '%s'",
                                  k + 1, i + 1, names[i]);
-                goto done;
+                return HEARTH_ERR_CSV;
             }
-        }
-        for (size_t k = 0; k < sizeof ID_COLUMNS / sizeof *ID_COLUMNS; k++) {
-            if (strcmp(names[i], ID_COLUMNS[k].name) == 0) {
-                node_id_field_t f = ID_COLUMNS[k].field;
-                if (r->has_id[f]) {
-                    hearth_cause_set(cause, "header column %zu ('%s') is a second %s "
-                                     "column", i + 1, names[i], ID_NAMES[f]);
-                    goto done;
-                }
-                r->has_id[f] = true;
-                plan[i].role = (int)f;
-            }
-        }
-        for (size_t k = 0; k < sizeof EXCLUDED_COLUMNS / sizeof *EXCLUDED_COLUMNS; k++)
-            if (strcmp(names[i], EXCLUDED_COLUMNS[k]) == 0)
-                excluded = true;
-        if (excluded) {
-            r->excluded = hearth_reallocarray(r->excluded, r->nexcluded + 1, sizeof(char *));
-            r->excluded[r->nexcluded++] = hearth_strdup(names[i]);
-        } else if (plan[i].role == NO_ID) {
-            plan[i].attr = (int)r->nattributes;
-            r->attributes = hearth_reallocarray(r->attributes, r->nattributes + 1,
-                                                sizeof(char *));
-            r->attributes[r->nattributes++] = hearth_strdup(names[i]);
         }
     }
-    rc = HEARTH_OK;
-done:
-    free(names);
+    if (schema == NULL)
+        return HEARTH_OK;
+    const char **header = hearth_calloc(hdr->nfields ? hdr->nfields : 1, sizeof *header);
+    for (size_t i = 0; i < hdr->nfields; i++)
+        header[i] = names[i];
+    const char *section = NULL;
+    const char *unknown = node_schema_unknown(schema, header, hdr->nfields, &section);
+    free(header);
+    if (unknown) {
+        hearth_cause_set(cause, "schema '%s': [%s] names column '%s', which is not in the "
+                         "extract's header (the schema names columns as the header does)",
+                         node_schema_path(schema), section, unknown);
+        return HEARTH_ERR_CONFIG;
+    }
+    return HEARTH_OK;
+}
+
+/* Decides what happens to header column i (called names[i]): an
+ * identifier, a direct identifier or a column the schema excludes (not
+ * stored), or an attribute. */
+static hearth_err_t plan_column(const node_schema_t *schema, char (*names)[64], size_t i,
+                                node_rows_col_t *col, node_ingest_report_t *r, char **cause)
+{
+    const char *name = names[i];
+    int rule = schema ? node_schema_column(schema, name) : NODE_SCHEMA_AUTO;
+    const char *rename = schema ? node_schema_rename(schema, name) : NULL;
+    const char *path = schema ? node_schema_path(schema) : "";
+    *col = (node_rows_col_t){.role = NO_ID, .attr = -1, .type = NODE_ROWS_INFER, .name = name};
+    /* [identifiers] overrides the names: a column it names holds that
+     * identifier, and another column named like it holds none, but still
+     * looks like one, so it is never stored. */
+    bool mapped = false, direct = direct_identifier(name);
+    for (int f = 0; f < NODE_ID_COUNT && schema; f++) {
+        const char *c = node_schema_identifier(schema, ID_NAMES[f]);
+        if (c && strcmp(c, name) == 0) {
+            col->role = f;
+            mapped = true;
+        }
+    }
+    int alias = id_alias(name);
+    if (!mapped && alias != NO_ID) {
+        if (schema && node_schema_identifier(schema, ID_NAMES[alias]))
+            direct = true;
+        else
+            col->role = alias;
+    }
+    if ((col->role != NO_ID || direct) && (rule >= 0 || rename)) {
+        hearth_cause_set(cause, "schema '%s': column '%s' %s, never stored, so it cannot be "
+                         "%s", path, name, col->role != NO_ID ? "is an identifier"
+                         : "looks like a direct identifier",
+                         rename ? "renamed" : "given a type");
+        return HEARTH_ERR_CONFIG;
+    }
+    if (col->role != NO_ID) {
+        if (rule == NODE_SCHEMA_EXCLUDE) {
+            if (mapped) {
+                hearth_cause_set(cause, "schema '%s': column '%s' is both %s in "
+                                 "[identifiers] and excluded in [columns]", path, name,
+                                 ID_NAMES[col->role]);
+                return HEARTH_ERR_CONFIG;
+            }
+            col->role = NO_ID;
+            add_name(&r->omitted, &r->nomitted, name);
+            return HEARTH_OK;
+        }
+        if (r->has_id[col->role]) {
+            hearth_cause_set(cause, "header column %zu ('%s') is a second %s column", i + 1,
+                             name, ID_NAMES[col->role]);
+            return HEARTH_ERR_CSV;
+        }
+        r->has_id[col->role] = true;
+        memcpy(r->id_columns[col->role], name, 64);
+        return HEARTH_OK;
+    }
+    if (direct) {
+        add_name(&r->excluded, &r->nexcluded, name);
+        return HEARTH_OK;
+    }
+    if (rule == NODE_SCHEMA_EXCLUDE) {
+        add_name(&r->omitted, &r->nomitted, name);
+        return HEARTH_OK;
+    }
+    if (rename && (id_alias(rename) != NO_ID || direct_identifier(rename))) {
+        hearth_cause_set(cause, "schema '%s': column '%s' cannot be renamed '%s', a name "
+                         "kept for identifiers", path, name, rename);
+        return HEARTH_ERR_CONFIG;
+    }
+    col->attr = (int)r->nattributes;
+    col->type = rule == NODE_SCHEMA_AUTO ? NODE_ROWS_INFER : rule;
+    r->types = hearth_reallocarray(r->types, r->nattributes + 1, sizeof *r->types);
+    r->types[r->nattributes] = rule >= 0 ? (node_col_type_t)rule : NODE_COL_CATEGORICAL;
+    add_name(&r->attributes, &r->nattributes, rename ? rename : name);
+    return HEARTH_OK;
+}
+
+/* Plans what happens to each header column. Fails on an unusable header or
+ * a schema that does not fit it; names[] (nfields, caller's) receives the
+ * normalised header names, which plan[].name points into. */
+static hearth_err_t plan_header(const node_csv_record_t *hdr, const node_schema_t *schema,
+                                char (*names)[64], node_rows_col_t *plan,
+                                node_ingest_report_t *r, char **cause)
+{
+    hearth_err_t rc = check_header(hdr, schema, names, cause);
+    for (size_t i = 0; i < hdr->nfields && rc == HEARTH_OK; i++)
+        rc = plan_column(schema, names, i, &plan[i], r, cause);
+    /* A rename can make two stored columns share a name. */
+    for (size_t i = 0; i < hdr->nfields && rc == HEARTH_OK; i++) {
+        for (size_t k = 0; k < i && plan[i].attr >= 0 && rc == HEARTH_OK; k++) {
+            if (plan[k].attr >= 0 && strcmp(r->attributes[plan[k].attr],
+                                            r->attributes[plan[i].attr]) == 0) {
+                hearth_cause_set(cause, "schema '%s': columns '%s' and '%s' would both be "
+                                 "stored as '%s'", schema ? node_schema_path(schema) : "",
+                                 names[k], names[i], r->attributes[plan[i].attr]);
+                rc = HEARTH_ERR_CONFIG;
+            }
+        }
+    }
     return rc;
 }
 
@@ -266,6 +380,77 @@ static hearth_err_t create_dataset(node_store_t *store, const char *name,
     hearth_buf_free(&sql);
     if (rc != HEARTH_OK)
         return rc;
+    *id_out = id;
+    return HEARTH_OK;
+}
+
+/* hearth_iso_date(x): the date x (checked at ingest) as YYYY-MM-DD. Only
+ * registered while an ingest converts a date column. */
+static void iso_date(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    int len = sqlite3_value_bytes(argv[0]);
+    char out[NODE_SCHEMA_DATE_LEN + 1];
+    if (s == NULL || !node_schema_date(s, (size_t)len, out, NULL)) {
+        sqlite3_result_error(ctx, "a date column holds a value that is not a date", -1);
+        return;
+    }
+    sqlite3_result_text(ctx, out, NODE_SCHEMA_DATE_LEN, SQLITE_TRANSIENT);
+}
+
+/* The statement (built from integers only) that brings attribute a of
+ * table d_<id> to its inferred type, or "" when its cells already are. */
+static void conversion(int64_t id, size_t a, node_col_type_t type, const node_rows_stats_t *s,
+                       char *sql, size_t size)
+{
+    long long t = (long long)id;
+    sql[0] = '\0';
+    if (type == NODE_COL_INTEGER && s->text_int > 0)
+        snprintf(sql, size, "UPDATE d_%lld SET a%zu = CAST(a%zu AS INTEGER) WHERE "
+                 "typeof(a%zu) = 'text'", t, a, a, a);
+    else if (type == NODE_COL_DECIMAL)
+        snprintf(sql, size, "UPDATE d_%lld SET a%zu = CAST(a%zu AS REAL) WHERE "
+                 "typeof(a%zu) IN ('integer', 'text')", t, a, a, a);
+    else if (type == NODE_COL_DATE && s->slash_dates > 0)
+        snprintf(sql, size, "UPDATE d_%lld SET a%zu = hearth_iso_date(a%zu) WHERE "
+                 "instr(a%zu, '/') > 0", t, a, a, a);
+    else if (type == NODE_COL_CATEGORICAL && s->bound_int > 0)
+        snprintf(sql, size, "UPDATE d_%lld SET a%zu = CAST(a%zu AS TEXT) WHERE "
+                 "typeof(a%zu) = 'integer'", t, a, a, a);
+}
+
+/* Gives the inferred attributes their types, converting the cells stored
+ * before the type was known, and writes the columns table. */
+static hearth_err_t finish_columns(node_store_t *store, int64_t id, const node_rows_col_t *plan,
+                                   size_t ncols, const node_rows_stats_t *stats,
+                                   node_ingest_report_t *r, char **cause)
+{
+    sqlite3 *db = node_store_db(store);
+    hearth_err_t rc = HEARTH_OK;
+    bool registered = false;
+    for (size_t k = 0; k < ncols && rc == HEARTH_OK; k++) {
+        if (plan[k].attr < 0 || plan[k].type != NODE_ROWS_INFER)
+            continue;
+        size_t a = (size_t)plan[k].attr;
+        char sql[256];
+        conversion(id, a, r->types[a], &stats[a], sql, sizeof sql);
+        if (sql[0] == '\0')
+            continue;
+        if (r->types[a] == NODE_COL_DATE && !registered) {
+            if (sqlite3_create_function(db, "hearth_iso_date", 1, SQLITE_UTF8 |
+                                        SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                        iso_date, NULL, NULL) != SQLITE_OK)
+                return db_fail(db, "typing columns", cause);
+            registered = true;
+        }
+        rc = node_store_exec(store, sql, cause);
+    }
+    if (registered)
+        sqlite3_create_function(db, "hearth_iso_date", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+                                SQLITE_DIRECTONLY, NULL, NULL, NULL, NULL);
+    if (rc != HEARTH_OK)
+        return rc;
     sqlite3_stmt *col = NULL;
     if (sqlite3_prepare_v2(db, "INSERT INTO columns VALUES(?, ?, ?, ?)", -1, &col, NULL) != SQLITE_OK)
         return db_fail(db, "creating dataset", cause);
@@ -274,14 +459,13 @@ static hearth_err_t create_dataset(node_store_t *store, const char *name,
         sqlite3_bind_int64(col, 1, id);
         sqlite3_bind_int64(col, 2, (int64_t)i);
         sqlite3_bind_text(col, 3, r->attributes[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int(col, 4, NODE_COL_CATEGORICAL);
+        sqlite3_bind_int(col, 4, (int)r->types[i]);
         if (sqlite3_step(col) != SQLITE_DONE) {
             sqlite3_finalize(col);
             return db_fail(db, "creating dataset", cause);
         }
     }
     sqlite3_finalize(col);
-    *id_out = id;
     return HEARTH_OK;
 }
 
@@ -315,12 +499,18 @@ static hearth_err_t insert_chunk(sqlite3 *db, sqlite3_stmt *st, const node_rows_
         else
             sqlite3_bind_null(st, 4);
         for (size_t a = 0; a < nattr; a++) {
-            size_t cell = i * nattr + a;
-            if (c->cell_len[cell] == NODE_ROWS_CELL_NULL)
-                sqlite3_bind_null(st, (int)a + 5);
-            else
-                sqlite3_bind_text(st, (int)a + 5, c->text.data + c->cell_off[cell],
-                                  (int)c->cell_len[cell], SQLITE_STATIC);
+            size_t at = i * nattr + a;
+            const node_rows_cell_t *cell = &c->cell[at];
+            int p = (int)a + 5;
+            switch ((node_rows_kind_t)c->kind[at]) {
+            case NODE_ROWS_NULL: sqlite3_bind_null(st, p); break;
+            case NODE_ROWS_INT: sqlite3_bind_int64(st, p, cell->i); break;
+            case NODE_ROWS_REAL: sqlite3_bind_double(st, p, cell->d); break;
+            case NODE_ROWS_TEXT:
+                sqlite3_bind_text(st, p, c->text.data + cell->text.off, (int)cell->text.len,
+                                  SQLITE_STATIC);
+                break;
+            }
         }
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(db, "storing rows", cause);
@@ -478,9 +668,15 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
     size_t nex = 0, nrows = 0;
     int64_t *provisional = NULL;
     node_rows_col_t *plan = NULL;
+    char (*names)[64] = NULL;
+    node_rows_stats_t *stats = NULL;
+    const node_schema_t *schema = opt ? opt->schema : NULL;
     bool in_tx = false;
     sqlite3 *db = node_store_db(store);
     hearth_err_t rc;
+
+    if (schema)
+        r->schema = hearth_strdup(node_schema_path(schema));
 
     if ((rc = node_csv_open(csv_path, &csv, cause)) != HEARTH_OK)
         goto fail;
@@ -500,7 +696,8 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
     }
     size_t nheader = hdr.nfields;
     plan = hearth_calloc(nheader, sizeof *plan);
-    if ((rc = plan_header(&hdr, plan, r, cause)) != HEARTH_OK)
+    names = hearth_calloc(nheader, sizeof *names);
+    if ((rc = plan_header(&hdr, schema, names, plan, r, cause)) != HEARTH_OK)
         goto fail;
     if (!r->has_id[NODE_ID_NHS] && !(r->has_id[NODE_ID_DOB] && r->has_id[NODE_ID_SEX] &&
                                       r->has_id[NODE_ID_POSTCODE])) {
@@ -521,13 +718,18 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
         goto fail;
     /* Reading and tokenising run on a second core while this one stores
      * rows: the two take about as long as each other. */
-    rows = node_rows_start(csv, tok, plan, nheader, r->nattributes, link, r);
+    stats = hearth_calloc(r->nattributes ? r->nattributes : 1, sizeof *stats);
+    rows = node_rows_start(csv, tok, plan, nheader, r->nattributes, link, r, stats);
     rc = store_rows(db, id, rows, r->nattributes, &provisional, &nrows, cause);
     hearth_err_t read_rc = node_rows_finish(&rows, rc == HEARTH_OK ? cause : NULL);
     if (rc == HEARTH_OK)
         rc = read_rc;
     if (rc != HEARTH_OK)
         goto fail;
+    for (size_t k = 0; k < nheader; k++)
+        if (plan[k].attr >= 0 && plan[k].type == NODE_ROWS_INFER)
+            r->types[plan[k].attr] = node_rows_stats_type(&stats[plan[k].attr]);
+    r->typed = true;
     if (opt && opt->strict && r->rows_rejected > 0) {
         hearth_cause_set(cause, "%llu row(s) rejected and --strict given: nothing was stored",
                          (unsigned long long)r->rows_rejected);
@@ -539,6 +741,7 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
     r->rows_stored = nrows;
     if ((rc = update_existing(db, ex, nex, person, cause)) != HEARTH_OK ||
         (rc = update_new(db, id, provisional, person + nex, nrows, cause)) != HEARTH_OK ||
+        (rc = finish_columns(store, id, plan, nheader, stats, r, cause)) != HEARTH_OK ||
         (rc = finish_counts(store, id, r, cause)) != HEARTH_OK ||
         (rc = node_store_exec(store, "COMMIT", cause)) != HEARTH_OK)
         goto fail;
@@ -555,6 +758,8 @@ fail:
     free(ex);
     free(provisional);
     free(plan);
+    free(names);
+    free(stats);
     *report = r;
     return rc;
 }
@@ -564,6 +769,8 @@ char *node_ingest_report_format(const node_ingest_report_t *r)
     hearth_buf_t b;
     hearth_buf_init(&b, 1u << 20);
     hearth_buf_printf(&b, "ingest report for dataset %s\n", r->dataset);
+    if (r->schema)
+        hearth_buf_printf(&b, "  schema file:      %s\n", r->schema);
     hearth_buf_printf(&b, "  rows read:        %llu\n", (unsigned long long)r->rows_read);
     hearth_buf_printf(&b, "  rows stored:      %llu\n", (unsigned long long)r->rows_stored);
     hearth_buf_printf(&b, "  rows rejected:    %llu\n", (unsigned long long)r->rows_rejected);
@@ -582,6 +789,8 @@ char *node_ingest_report_format(const node_ingest_report_t *r)
         if (!r->has_id[f])
             continue;
         hearth_buf_printf(&b, "\n    %-14s", ID_NAMES[f]);
+        if (strcmp(r->id_columns[f], ID_NAMES[f]) != 0)
+            hearth_buf_printf(&b, " (column %s)", r->id_columns[f]);
         for (int s = 0; s <= KEYS_IDENT_BAD_DATE; s++)
             if (r->id_status[f][s])
                 hearth_buf_printf(&b, " %s: %llu;", s == KEYS_IDENT_OK ? "valid"
@@ -592,15 +801,24 @@ char *node_ingest_report_format(const node_ingest_report_t *r)
     if (!any)
         hearth_buf_adds(&b, " none");
     hearth_buf_adds(&b, "\n  attributes stored:");
-    for (size_t i = 0; i < r->nattributes; i++)
-        hearth_buf_printf(&b, " %s", r->attributes[i]);
+    for (size_t i = 0; i < r->nattributes; i++) {
+        hearth_buf_printf(&b, "%s %s", i ? "," : "", r->attributes[i]);
+        if (r->typed)
+            hearth_buf_printf(&b, " (%s)", node_schema_type_name(r->types[i]));
+    }
     if (r->nattributes == 0)
         hearth_buf_adds(&b, " none");
     hearth_buf_adds(&b, "\n");
     if (r->nexcluded) {
         hearth_buf_adds(&b, "  excluded (direct identifiers, never stored):");
         for (size_t i = 0; i < r->nexcluded; i++)
-            hearth_buf_printf(&b, " %s", r->excluded[i]);
+            hearth_buf_printf(&b, "%s %s", i ? "," : "", r->excluded[i]);
+        hearth_buf_adds(&b, "\n");
+    }
+    if (r->nomitted) {
+        hearth_buf_adds(&b, "  excluded by the schema:");
+        for (size_t i = 0; i < r->nomitted; i++)
+            hearth_buf_printf(&b, "%s %s", i ? "," : "", r->omitted[i]);
         hearth_buf_adds(&b, "\n");
     }
     for (size_t i = 0; i < r->nrejects; i++)

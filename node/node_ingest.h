@@ -5,7 +5,11 @@
  * are never written anywhere, reported, or kept past the row being read.
  * Columns that look like direct identifiers with no token role (names,
  * addresses, contact details) are excluded. Every other column is stored
- * as an attribute.
+ * as an attribute, typed categorical, integer, decimal or date: as a
+ * schema file (node_schema.h) declares, else inferred from all its values
+ * (integer if every non-empty value is one, else decimal, else date, else
+ * categorical). A schema may also rename or exclude columns and say which
+ * column holds each identifier.
  *
  * The whole ingest is one SQLite transaction: on any failure the previous
  * version of the dataset (and every other dataset) stays as it was. Rows of
@@ -16,6 +20,7 @@
 #include "hearth_err.h"
 #include "keys_ident.h"
 #include "keys_token.h"
+#include "node_schema.h"
 #include "node_store.h"
 
 #include <stdbool.h>
@@ -39,21 +44,31 @@ typedef struct {
     uint64_t persons_node;           /* distinct persons across the node */
     bool has_id[NODE_ID_COUNT];      /* which identifier columns the file has */
     uint64_t id_status[NODE_ID_COUNT][KEYS_IDENT_BAD_DATE + 1];
+    char id_columns[NODE_ID_COUNT][64];  /* header name of each identifier column, or "" */
     size_t nattributes;
     char **attributes;               /* owned: stored column names */
+    node_col_type_t *types;          /* owned: the type of each attribute */
+    bool typed;                      /* types[] is known (every row was read) */
     size_t nexcluded;
-    char **excluded;                 /* owned: columns not stored */
+    char **excluded;                 /* owned: direct identifiers, not stored */
+    size_t nomitted;
+    char **omitted;                  /* owned: columns the schema excludes */
+    char *schema;                    /* owned: the schema file's path, or NULL */
     size_t nrejects;                 /* listed, at most NODE_INGEST_MAX_LISTED */
     node_ingest_reject_t rejects[NODE_INGEST_MAX_LISTED];
 } node_ingest_report_t;
 
 typedef struct {
-    bool strict;     /* any rejected row aborts the ingest */
+    bool strict;                   /* any rejected row aborts the ingest */
+    const node_schema_t *schema;   /* borrowed; NULL: every type inferred */
 } node_ingest_options_t;
 
 /* Ingests csv_path as dataset into store, tokenising with tok. key_id is
  * the linkage key's id: an ingest with a different key from the one the
  * store was built with is refused, since its tokens would never link.
+ * opt may be NULL. A schema that names a column the header lacks, or that
+ * contradicts itself against the header, is refused (HEARTH_ERR_CONFIG)
+ * before anything is stored.
  * On success *report (caller destroys) says what happened. On failure
  * nothing changed in the store, *cause says why, and *report may still be
  * set to say what was read. */

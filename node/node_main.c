@@ -8,6 +8,7 @@
 #include "keys_token.h"
 #include "node_config.h"
 #include "node_ingest.h"
+#include "node_schema.h"
 #include "node_serve.h"
 #include "node_store.h"
 
@@ -21,7 +22,8 @@
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 static const char USAGE[] =
-    "usage: hearth-node ingest --config node.ini [--strict] DATASET FILE.csv\n"
+    "usage: hearth-node ingest --config node.ini [--strict] [--schema FILE.ini] DATASET "
+    "FILE.csv\n"
     "       hearth-node serve --config node.ini\n"
     "       hearth-node datasets --config node.ini\n"
     "\n"
@@ -31,7 +33,10 @@ static const char USAGE[] =
     "  datasets  list the datasets this node holds\n"
     "\n"
     "  --config FILE  the node's configuration (see docs/data-manager.md)\n"
-    "  --strict       with ingest: store nothing if any row is rejected\n";
+    "  --strict       with ingest: store nothing if any row is rejected\n"
+    "  --schema FILE  with ingest: the schema file that types, renames or excludes\n"
+    "                 columns; without it, FILE.schema.ini beside FILE.csv is used\n"
+    "                 if it exists\n";
 
 /* The only process-wide state: written by the signal handler, read by the
  * serve loop. A signal handler can reach nothing else. */
@@ -49,10 +54,12 @@ static int fail(const char *cause, hearth_err_t rc)
     return rc == HEARTH_ERR_USAGE ? EXIT_USAGE : EXIT_ERROR;
 }
 
-static int cmd_ingest(const node_config_t *cfg, bool strict, const char *dataset,
-                      const char *file)
+static int cmd_ingest(const node_config_t *cfg, bool strict, const char *schema_path,
+                      const char *dataset, const char *file)
 {
     char *cause = NULL;
+    char *sidecar = NULL;
+    node_schema_t *schema = NULL;
     node_store_t *store = NULL;
     keys_token_t *tok = NULL;
     node_ingest_report_t *report = NULL;
@@ -65,6 +72,11 @@ static int cmd_ingest(const node_config_t *cfg, bool strict, const char *dataset
                         "starting with a letter\n");
         return EXIT_USAGE;
     }
+    /* A schema beside the extract goes with it, unless one is named. */
+    if (schema_path == NULL)
+        schema_path = sidecar = node_schema_sidecar(file);
+    if (schema_path && (rc = node_schema_load(schema_path, &schema, &cause)) != HEARTH_OK)
+        goto done;
     if ((rc = keys_linkage_load(cfg->linkage_key, key, &cause)) != HEARTH_OK)
         goto done;
     keys_key_id(key, key_id);
@@ -72,7 +84,7 @@ static int cmd_ingest(const node_config_t *cfg, bool strict, const char *dataset
     OPENSSL_cleanse(key, sizeof key);
     if ((rc = node_store_open(cfg->database, &store, &cause)) != HEARTH_OK)
         goto done;
-    node_ingest_options_t opt = {.strict = strict};
+    node_ingest_options_t opt = {.strict = strict, .schema = schema};
     rc = node_ingest_run(store, tok, key_id, dataset, file, &opt, &report, &cause);
     if (report) {
         char *text = node_ingest_report_format(report);
@@ -88,6 +100,8 @@ done:
         status = fail(cause, rc);
     free(cause);
     node_ingest_report_destroy(&report);
+    node_schema_destroy(&schema);
+    free(sidecar);
     keys_token_destroy(&tok);
     node_store_destroy(&store);
     return status;
@@ -118,7 +132,8 @@ static int cmd_datasets(const node_config_t *cfg)
         printf("%s.%s: %lld rows, %lld persons; columns:", cfg->name, d->name,
                (long long)d->rows, (long long)d->persons);
         for (size_t c = 0; c < d->ncolumns; c++)
-            printf(" %s", d->columns[c].name);
+            printf("%s %s (%s)", c ? "," : "", d->columns[c].name,
+                   node_schema_type_name(d->columns[c].type));
         printf("\n");
     }
     node_store_destroy(&store);
@@ -132,10 +147,11 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *cmd = argv[1];
-    const char *config = NULL;
+    const char *config = NULL, *schema = NULL;
     bool strict = false;
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"strict", no_argument, NULL, 's'},
+                                         {"schema", required_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -144,6 +160,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 'c': config = optarg; break;
         case 's': strict = true; break;
+        case 'S': schema = optarg; break;
         case 'h': fputs(USAGE, stdout); return EXIT_OK;
         default: fputs(USAGE, stderr); return EXIT_USAGE;
         }
@@ -151,7 +168,7 @@ int main(int argc, char **argv)
     int nargs = argc - optind;
     bool ingest = strcmp(cmd, "ingest") == 0;
     if ((!ingest && strcmp(cmd, "serve") != 0 && strcmp(cmd, "datasets") != 0) ||
-        config == NULL || nargs != (ingest ? 2 : 0) || (strict && !ingest)) {
+        config == NULL || nargs != (ingest ? 2 : 0) || ((strict || schema) && !ingest)) {
         fputs(USAGE, stderr);
         return EXIT_USAGE;
     }
@@ -163,7 +180,7 @@ int main(int argc, char **argv)
         free(cause);
         return s;
     }
-    int status = ingest ? cmd_ingest(cfg, strict, argv[optind], argv[optind + 1])
+    int status = ingest ? cmd_ingest(cfg, strict, schema, argv[optind], argv[optind + 1])
                : strcmp(cmd, "serve") == 0 ? cmd_serve(cfg) : cmd_datasets(cfg);
     node_config_destroy(&cfg);
     return status;

@@ -1,6 +1,7 @@
 #include "node_rows.h"
 #include "hearth_mem.h"
 #include "keys_ident.h"
+#include "node_schema.h"
 
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -24,6 +25,9 @@ struct node_rows_t {
     size_t ncols, nattr;
     node_link_t *link;
     node_ingest_report_t *r;
+    node_rows_stats_t *stats;         /* nattr */
+    node_rows_cell_t *parsed;         /* ncols: declared numbers of the row being read */
+    char (*dates)[NODE_SCHEMA_DATE_LEN + 1];  /* ncols: declared dates, likewise */
     size_t nrows;
     hearth_err_t rc;
     char *cause;
@@ -67,8 +71,8 @@ static node_rows_chunk_t *chunk_new(size_t first, size_t nattr)
     c->nrows = 0;
     c->first = first;
     size_t cells = NODE_ROWS_CHUNK * (nattr ? nattr : 1);
-    c->cell_off = hearth_reallocarray(NULL, cells, sizeof *c->cell_off);
-    c->cell_len = hearth_reallocarray(NULL, cells, sizeof *c->cell_len);
+    c->kind = hearth_reallocarray(NULL, cells, sizeof *c->kind);
+    c->cell = hearth_reallocarray(NULL, cells, sizeof *c->cell);
     hearth_buf_init(&c->text, CHUNK_TEXT_MAX);
     return c;
 }
@@ -80,8 +84,8 @@ void node_rows_chunk_free(node_rows_chunk_t **chunk_p)
     node_rows_chunk_t *c = *chunk_p;
     OPENSSL_cleanse(c->nhs, sizeof c->nhs);
     OPENSSL_cleanse(c->dsp, sizeof c->dsp);
-    free(c->cell_off);
-    free(c->cell_len);
+    free(c->kind);
+    free(c->cell);
     hearth_buf_free(&c->text);
     free(c);
     *chunk_p = NULL;
@@ -109,7 +113,135 @@ static bool push(node_rows_t *self, node_rows_chunk_t *c)
     return ok;
 }
 
-/* Reads one good record into row i of c. */
+node_col_type_t node_rows_stats_type(const node_rows_stats_t *s)
+{
+    if (s->values == 0)
+        return NODE_COL_CATEGORICAL;
+    if (s->fits & NODE_ROWS_FITS_INT)
+        return NODE_COL_INTEGER;
+    if (s->fits & NODE_ROWS_FITS_DEC)
+        return NODE_COL_DECIMAL;
+    if (s->fits & NODE_ROWS_FITS_DATE)
+        return NODE_COL_DATE;
+    return NODE_COL_CATEGORICAL;
+}
+
+/* The declared type with its article, for reject reasons. */
+static const char *a_type(int type)
+{
+    switch (type) {
+    case NODE_COL_INTEGER: return "an integer";
+    case NODE_COL_DECIMAL: return "a decimal";
+    case NODE_COL_DATE: return "a date";
+    default: return "a value";
+    }
+}
+
+/* Parses the record's values of declared types into self->parsed and
+ * self->dates. False, with the row rejected, at the first that does not
+ * parse: before anything about the row has been counted. */
+static bool parse_declared(node_rows_t *self, const node_csv_record_t *rec)
+{
+    for (size_t k = 0; k < self->ncols; k++) {
+        const node_rows_col_t *col = &self->cols[k];
+        if (col->attr < 0 || col->type == NODE_ROWS_INFER || col->type == NODE_COL_CATEGORICAL)
+            continue;
+        const char *v = rec->fields[k];
+        size_t len = rec->lens[k];
+        trim(&v, &len);
+        if (len == 0)
+            continue;
+        bool canonical;
+        bool ok = col->type == NODE_COL_INTEGER
+                      ? node_schema_integer(v, len, &self->parsed[k].i, &canonical)
+                  : col->type == NODE_COL_DECIMAL
+                      ? node_schema_decimal(v, len, &self->parsed[k].d)
+                      : node_schema_date(v, len, self->dates[k], NULL);
+        if (!ok) {
+            reject(self->r, rec->line, "column '%s': not %s", col->name, a_type(col->type));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Notes which types a value of an inferred column fits, and says how it
+ * goes over: as an integer while the column may still be integer and the
+ * text is exactly how the value prints (so it can be turned back into the
+ * same text if the column ends up categorical), else as text. */
+static node_rows_kind_t infer(node_rows_stats_t *s, const char *v, size_t len,
+                              node_rows_cell_t *num)
+{
+    s->values++;
+    if (s->fits == 0)
+        return NODE_ROWS_TEXT;
+    bool canonical = false, is_int = false;
+    if (s->fits & NODE_ROWS_FITS_INT) {
+        is_int = node_schema_integer(v, len, &num->i, &canonical);
+        if (!is_int)
+            s->fits &= ~NODE_ROWS_FITS_INT;
+    }
+    /* Every integer is a decimal. */
+    if (!is_int && (s->fits & NODE_ROWS_FITS_DEC) && !node_schema_decimal(v, len, NULL))
+        s->fits &= ~NODE_ROWS_FITS_DEC;
+    if (s->fits & NODE_ROWS_FITS_DATE) {
+        bool iso = false;
+        if (is_int || !node_schema_date(v, len, NULL, &iso))
+            s->fits &= ~NODE_ROWS_FITS_DATE;
+        else if (!iso)
+            s->slash_dates++;
+    }
+    if (!is_int)
+        return NODE_ROWS_TEXT;
+    if (canonical) {
+        s->bound_int++;
+        return NODE_ROWS_INT;
+    }
+    s->text_int++;
+    return NODE_ROWS_TEXT;
+}
+
+/* Puts attribute column k's cell of the record into row i of c. */
+static hearth_err_t take_cell(node_rows_t *self, size_t k, const char *v, size_t len,
+                              node_rows_chunk_t *c, size_t i)
+{
+    const node_rows_col_t *col = &self->cols[k];
+    size_t at = i * self->nattr + (size_t)col->attr;
+    node_rows_cell_t *cell = &c->cell[at];
+    trim(&v, &len);
+    if (len == 0) {
+        c->kind[at] = NODE_ROWS_NULL;
+        return HEARTH_OK;
+    }
+    node_rows_kind_t kind = NODE_ROWS_TEXT;
+    switch (col->type) {
+    case NODE_COL_INTEGER:
+        cell->i = self->parsed[k].i;
+        kind = NODE_ROWS_INT;
+        break;
+    case NODE_COL_DECIMAL:
+        cell->d = self->parsed[k].d;
+        kind = NODE_ROWS_REAL;
+        break;
+    case NODE_COL_DATE:
+        v = self->dates[k];
+        len = NODE_SCHEMA_DATE_LEN;
+        break;
+    case NODE_COL_CATEGORICAL:
+        break;
+    default:
+        kind = infer(&self->stats[col->attr], v, len, cell);
+    }
+    c->kind[at] = (uint8_t)kind;
+    if (kind != NODE_ROWS_TEXT)
+        return HEARTH_OK;
+    /* The text's bound keeps offsets and lengths within 32 bits. */
+    cell->text.off = (uint32_t)c->text.len;
+    cell->text.len = (uint32_t)len;
+    return hearth_buf_add(&c->text, v, len) == HEARTH_OK ? HEARTH_OK : HEARTH_ERR_TOO_BIG;
+}
+
+/* Reads one good record, whose declared values are parsed, into row i of c. */
 static hearth_err_t take_row(node_rows_t *self, const node_csv_record_t *rec,
                              node_rows_chunk_t *c, size_t i)
 {
@@ -120,7 +252,7 @@ static hearth_err_t take_row(node_rows_t *self, const node_csv_record_t *rec,
     keys_ident_status_t st[NODE_ID_COUNT] = {KEYS_IDENT_EMPTY, KEYS_IDENT_EMPTY,
                                              KEYS_IDENT_EMPTY, KEYS_IDENT_EMPTY};
     hearth_err_t rc = HEARTH_OK;
-    for (size_t k = 0; k < self->ncols; k++) {
+    for (size_t k = 0; k < self->ncols && rc == HEARTH_OK; k++) {
         const char *v = rec->fields[k];
         size_t len = rec->lens[k];
         switch (self->cols[k].role) {
@@ -131,18 +263,8 @@ static hearth_err_t take_row(node_rows_t *self, const node_csv_record_t *rec,
             st[NODE_ID_POSTCODE] = keys_ident_postcode(v, len, pc, &pc_len);
             break;
         default:
-            if (self->cols[k].attr < 0)
-                break;
-            trim(&v, &len);
-            size_t cell = i * self->nattr + (size_t)self->cols[k].attr;
-            if (len == 0) {
-                c->cell_len[cell] = NODE_ROWS_CELL_NULL;
-                break;
-            }
-            c->cell_off[cell] = c->text.len;
-            c->cell_len[cell] = (uint32_t)len;
-            if (hearth_buf_add(&c->text, v, len) != HEARTH_OK)
-                rc = HEARTH_ERR_TOO_BIG;
+            if (self->cols[k].attr >= 0)
+                rc = take_cell(self, k, v, len, c, i);
         }
     }
     uint8_t flags = 0;
@@ -194,6 +316,8 @@ static void *run(void *arg)
             reject(r, rec.line, "expected %zu fields, found %zu", self->ncols, rec.nfields);
             continue;
         }
+        if (!parse_declared(self, &rec))
+            continue;
         if ((rc = take_row(self, &rec, c, c->nrows)) != HEARTH_OK) {
             hearth_cause_set(&self->cause, "line %llu: the attributes of 8192 rows exceed "
                              "%zu bytes", (unsigned long long)rec.line, CHUNK_TEXT_MAX);
@@ -230,7 +354,8 @@ static void *run(void *arg)
 
 node_rows_t *node_rows_start(node_csv_t *csv, const keys_token_t *tok,
                              const node_rows_col_t *cols, size_t ncols, size_t nattr,
-                             node_link_t *link, node_ingest_report_t *report)
+                             node_link_t *link, node_ingest_report_t *report,
+                             node_rows_stats_t *stats)
 {
     node_rows_t *self = hearth_calloc(1, sizeof *self);
     pthread_mutex_init(&self->mu, NULL);
@@ -242,6 +367,12 @@ node_rows_t *node_rows_start(node_csv_t *csv, const keys_token_t *tok,
     self->nattr = nattr;
     self->link = link;
     self->r = report;
+    self->stats = stats;
+    for (size_t a = 0; a < nattr; a++)
+        stats[a] = (node_rows_stats_t){
+            .fits = NODE_ROWS_FITS_INT | NODE_ROWS_FITS_DEC | NODE_ROWS_FITS_DATE};
+    self->parsed = hearth_reallocarray(NULL, ncols ? ncols : 1, sizeof *self->parsed);
+    self->dates = hearth_reallocarray(NULL, ncols ? ncols : 1, sizeof *self->dates);
     if (pthread_create(&self->thread, NULL, run, self) != 0) {
         self->thread = pthread_self(); /* marks "nothing to join" */
         self->rc = HEARTH_ERR_INTERNAL;
@@ -289,6 +420,8 @@ hearth_err_t node_rows_finish(node_rows_t **self_p, char **cause)
     if (rc != HEARTH_OK && cause)
         hearth_cause_set(cause, "%s", self->cause ? self->cause : hearth_strerror(rc));
     free(self->cause);
+    free(self->parsed);
+    free(self->dates);
     pthread_mutex_destroy(&self->mu);
     pthread_cond_destroy(&self->cv);
     free(self);

@@ -5,6 +5,7 @@
 #include "keys_file.h"
 #include "keys_token.h"
 #include "node_answer.h"
+#include "node_engine.h"
 #include "node_store.h"
 #include "proto_wire.h"
 
@@ -19,26 +20,31 @@
 typedef struct {
     const node_config_t *cfg;
     node_store_t *store;
+    node_engine_t *engine;   /* what queries are answered from, and announced */
+    bool reload;             /* the last load failed on the database: try again */
     void *ctx;
     void *dealer;
     void *monitor;
 } node_serve_t;
 
+/* Announces what the engine holds: datasets, columns, types, and for
+ * categorical columns the values enough persons hold. Everything is
+ * borrowed from the engine for the time of the send. */
 static hearth_err_t send_hello(node_serve_t *self, char **cause)
 {
     Hearth__Hello hello = HEARTH__HELLO__INIT;
     hello.node = (char *)self->cfg->name;
-    size_t nds = node_store_ndatasets(self->store);
+    size_t nds = node_engine_ndatasets(self->engine);
     Hearth__Dataset *ds = hearth_calloc(nds, sizeof *ds);
     Hearth__Dataset **dsp = hearth_calloc(nds, sizeof *dsp);
     size_t ncols = 0;
     for (size_t i = 0; i < nds; i++)
-        ncols += node_store_dataset(self->store, i)->ncolumns;
+        ncols += node_engine_dataset(self->engine, i)->ncolumns;
     Hearth__Column *cols = hearth_calloc(ncols, sizeof *cols);
     Hearth__Column **colp = hearth_calloc(ncols, sizeof *colp);
     size_t c = 0;
     for (size_t i = 0; i < nds; i++) {
-        const node_store_dataset_t *d = node_store_dataset(self->store, i);
+        const node_store_dataset_t *d = node_engine_dataset(self->engine, i);
         hearth__dataset__init(&ds[i]);
         ds[i].name = d->name;
         ds[i].columns = &colp[c];
@@ -47,6 +53,11 @@ static hearth_err_t send_hello(node_serve_t *self, char **cause)
             hearth__column__init(&cols[c]);
             cols[c].name = d->columns[k].name;
             cols[c].type = (Hearth__ColumnType)d->columns[k].type;
+            bool truncated = false;
+            /* protobuf-c takes char **; the engine's strings are only read. */
+            cols[c].values = (char **)node_engine_catalogue(self->engine, i, k,
+                                                            &cols[c].n_values, &truncated);
+            cols[c].values_truncated = truncated;
             colp[c] = &cols[c];
         }
         dsp[i] = &ds[i];
@@ -70,7 +81,7 @@ static void answer(node_serve_t *self, const Hearth__SubQuery *q)
     char *cause = NULL;
     Hearth__SubResult *r = NULL;
     Hearth__SubResult refusal = HEARTH__SUB_RESULT__INIT;
-    hearth_err_t rc = node_answer_run(self->store, q, &r, &cause);
+    hearth_err_t rc = node_answer_run(self->engine, q, &r, &cause);
     Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
     env.body_case = HEARTH__ENVELOPE__BODY_SUB_RESULT;
     if (rc == HEARTH_OK) {
@@ -138,7 +149,7 @@ static void on_monitor_event(node_serve_t *self)
                        cause);
         else
             hearth_log(HEARTH_LOG_INFO, self->cfg->name, "connected to the gateway; "
-                       "announced %zu dataset(s)", node_store_ndatasets(self->store));
+                       "announced %zu dataset(s)", node_engine_ndatasets(self->engine));
         free(cause);
     } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
                event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
@@ -150,20 +161,45 @@ static void on_monitor_event(node_serve_t *self)
     }
 }
 
-/* An ingest in another process changes what this node holds: reload the
- * catalogue and announce it again, so the gateway plans against it. */
+/* Loads every dataset into the engine and logs how long it took. */
+static hearth_err_t load(node_serve_t *self, char **cause)
+{
+    uint64_t t0 = hearth_now_ms();
+    hearth_err_t rc = node_engine_load(self->engine, self->store, cause);
+    if (rc == HEARTH_OK) {
+        size_t rows = 0;
+        for (size_t i = 0; i < node_engine_ndatasets(self->engine); i++)
+            rows += node_engine_nrows(self->engine, i);
+        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "loaded %zu dataset(s), %zu rows, "
+                   "into memory in %llu ms", node_engine_ndatasets(self->engine), rows,
+                   (unsigned long long)(hearth_now_ms() - t0));
+    }
+    return rc;
+}
+
+/* An ingest in another process changes what this node holds: load it
+ * again and announce it, so the gateway plans against it. Any commit
+ * triggers a full load, not only a new dataset: an ingest also re-links
+ * persons in the other datasets' tables. If loading fails, the node keeps
+ * answering from what it loaded before, and tries again at the next check
+ * when the database itself failed (busy, say) rather than the data. */
 static void check_for_ingest(node_serve_t *self)
 {
     char *cause = NULL;
     bool changed = false;
-    if (node_store_changed(self->store, &changed, &cause) == HEARTH_OK && changed) {
-        if (node_store_reload(self->store, &cause) != HEARTH_OK ||
-            send_hello(self, &cause) != HEARTH_OK)
+    if (node_store_changed(self->store, &changed, &cause) == HEARTH_OK &&
+        (changed || self->reload)) {
+        hearth_err_t rc = load(self, &cause);
+        self->reload = rc == HEARTH_ERR_DB;
+        if (rc != HEARTH_OK)
+            hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not load new data (still "
+                       "answering from the data loaded before): %s", cause);
+        else if (send_hello(self, &cause) != HEARTH_OK)
             hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not announce new data: %s",
                        cause);
         else
             hearth_log(HEARTH_LOG_INFO, self->cfg->name, "data changed; announced %zu "
-                       "dataset(s)", node_store_ndatasets(self->store));
+                       "dataset(s)", node_engine_ndatasets(self->engine));
     }
     free(cause);
 }
@@ -176,6 +212,9 @@ static hearth_err_t setup(node_serve_t *self, char **cause)
         (rc = keys_curve_load_public(self->cfg->gateway_public, gw, cause)) != HEARTH_OK)
         goto done;
     if ((rc = node_store_open(self->cfg->database, &self->store, cause)) != HEARTH_OK)
+        goto done;
+    self->engine = node_engine_new();
+    if ((rc = load(self, cause)) != HEARTH_OK)
         goto done;
     self->ctx = zmq_ctx_new();
     self->dealer = zmq_socket(self->ctx, ZMQ_DEALER);
@@ -226,7 +265,7 @@ hearth_err_t node_serve_run(const node_config_t *cfg, volatile sig_atomic_t *sto
     if (rc != HEARTH_OK)
         goto done;
     hearth_log(HEARTH_LOG_INFO, cfg->name, "serving %zu dataset(s); connecting to %s",
-               node_store_ndatasets(self.store), cfg->gateway_endpoint);
+               node_engine_ndatasets(self.engine), cfg->gateway_endpoint);
     uint64_t next_check = hearth_now_ms() + 1000;
     while (!*stop) {
         zmq_pollitem_t items[] = {{self.dealer, 0, ZMQ_POLLIN, 0},
@@ -261,6 +300,7 @@ done:
         zmq_close(self.dealer);
     if (self.ctx)
         zmq_ctx_term(self.ctx);
+    node_engine_destroy(&self.engine);
     node_store_destroy(&self.store);
     return rc;
 }

@@ -5,6 +5,7 @@
  * file, another linkage key) leaves the store byte-for-byte as it was.
  * Each test works in its own mkdtemp folder with a real key and real files. */
 #include "node_ingest.h"
+#include "node_schema.h"
 
 #include <criterion/criterion.h>
 
@@ -75,17 +76,48 @@ static char *write_csv(const char *name, const char *text)
     return path;
 }
 
-/* Ingests text as dataset; returns the code, report and cause. */
-static hearth_err_t ingest_as(const char *dataset, const char *text, bool strict,
-                              const char *kid, node_ingest_report_t **report, char **cause)
+/* Ingests text as dataset with the schema file schema_text (none when
+ * NULL); returns the code, report and cause. */
+static hearth_err_t ingest_with(const char *dataset, const char *text, const char *schema_text,
+                                bool strict, const char *kid, node_ingest_report_t **report,
+                                char **cause)
 {
     char name[96];
     snprintf(name, sizeof name, "%s.csv", dataset);
     char *path = write_csv(name, text);
-    node_ingest_options_t opt = {.strict = strict};
+    node_schema_t *schema = NULL;
+    if (schema_text) {
+        snprintf(name, sizeof name, "%s.schema.ini", dataset);
+        char *spath = write_csv(name, schema_text);
+        char *why = NULL;
+        cr_assert_eq(node_schema_load(spath, &schema, &why), HEARTH_OK, "%s", why);
+        free(spath);
+    }
+    node_ingest_options_t opt = {.strict = strict, .schema = schema};
     hearth_err_t rc = node_ingest_run(store, tok, kid, dataset, path, &opt, report, cause);
+    node_schema_destroy(&schema);
     free(path);
     return rc;
+}
+
+/* Ingests text as dataset; returns the code, report and cause. */
+static hearth_err_t ingest_as(const char *dataset, const char *text, bool strict,
+                              const char *kid, node_ingest_report_t **report, char **cause)
+{
+    return ingest_with(dataset, text, NULL, strict, kid, report, cause);
+}
+
+/* Ingests text as dataset with a schema (or none) and expects success. */
+static node_ingest_report_t *ingest_schema_ok(const char *dataset, const char *text,
+                                              const char *schema_text)
+{
+    node_ingest_report_t *r = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = ingest_with(dataset, text, schema_text, false, key_id, &r, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "ingest of %s failed: %s", dataset, cause ? cause : "");
+    cr_assert_null(cause);
+    cr_assert_not_null(r);
+    return r;
 }
 
 /* Ingests text as dataset and expects success. */
@@ -277,7 +309,8 @@ Test(node_ingest, rejects_a_short_row_with_its_line_and_reason)
     cr_assert_not_null(strstr(text, "  rows rejected:    1\n"), "%s", text);
     cr_assert_not_null(strstr(text, "  persons in dataset: 5; persons at this node: 5\n"),
                        "%s", text);
-    cr_assert_not_null(strstr(text, "  attributes stored: ward age_band\n"), "%s", text);
+    cr_assert_not_null(strstr(text, "  attributes stored: ward (categorical), age_band "
+                              "(categorical)\n"), "%s", text);
     cr_assert_not_null(strstr(text, "  excluded (direct identifiers, never stored): name\n"),
                        "%s", text);
     /* The report never quotes an identifier. */
@@ -540,10 +573,12 @@ Test(node_ingest, strict_mode_without_bad_rows_stores_everything)
     node_ingest_report_destroy(&r);
 }
 
-/* Runs one failing ingest against a store holding v1 and checks that the
- * database file is byte-for-byte what it was. */
-static void expect_unchanged_after(const char *dataset, const char *text, const char *kid,
-                                   hearth_err_t want_rc, const char *want_cause)
+/* Runs one failing ingest (with a schema file when schema_text is not
+ * NULL) against a store holding v1 and checks that the database file is
+ * byte-for-byte what it was. */
+static void expect_unchanged_with(const char *dataset, const char *text,
+                                  const char *schema_text, const char *kid,
+                                  hearth_err_t want_rc, const char *want_cause)
 {
     node_ingest_report_t *r = ingest_ok("ae", "nhs_number,ward\n"
                                               "9434765919,Abbey\n"
@@ -553,7 +588,7 @@ static void expect_unchanged_after(const char *dataset, const char *text, const 
     char *before = db_bytes_closed(&before_len);
     reopen();
     char *cause = NULL;
-    hearth_err_t rc = ingest_as(dataset, text, false, kid, &r, &cause);
+    hearth_err_t rc = ingest_with(dataset, text, schema_text, false, kid, &r, &cause);
     cr_assert_eq(rc, want_rc, "rc %d: %s", rc, cause ? cause : "");
     cr_assert_str_eq(cause, want_cause);
     free(cause);
@@ -567,6 +602,12 @@ static void expect_unchanged_after(const char *dataset, const char *text, const 
     free(before);
     free(after);
     reopen();
+}
+
+static void expect_unchanged_after(const char *dataset, const char *text, const char *kid,
+                                   hearth_err_t want_rc, const char *want_cause)
+{
+    expect_unchanged_with(dataset, text, NULL, kid, want_rc, want_cause);
 }
 
 Test(node_ingest, duplicate_header_names_leave_the_store_unchanged)
@@ -722,4 +763,419 @@ Test(node_ingest, column_name_reads_only_len_bytes)
     cr_assert(node_ingest_column_name("wardXYZ", 4, out));
     cr_assert_str_eq(out, "ward");
     cr_assert_not(node_ingest_column_name("ward", 0, out));
+}
+
+/* ---- column types ------------------------------------------------------ */
+
+/* Each stored cell of attribute a, in row order, as "typeof:value" joined
+ * with '|' (NULL is "null:"); caller frees. */
+static char *cells(const char *dataset, size_t a)
+{
+    const node_store_dataset_t *ds = node_store_find(store, dataset);
+    cr_assert_not_null(ds);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT group_concat(typeof(a%zu) || ':' || coalesce(a%zu, ''), "
+             "'|') FROM (SELECT a%zu FROM d_%lld ORDER BY rec)", a, a, a, (long long)ds->id);
+    return sql_text(sql);
+}
+
+static void expect_cells(const char *dataset, size_t a, const char *want)
+{
+    char *got = cells(dataset, a);
+    cr_expect_str_eq(got, want, "column a%zu", a);
+    free(got);
+}
+
+typedef struct {
+    const char *name;
+    node_col_type_t type;
+    const char *cells;
+} type_case_t;
+
+/* One column per case; three rows. */
+static const char *const TYPES_EXTRACT =
+    "nhs_number,ints,signed,int64,overflow,decimals,mixed,iso,uk,both,bad_date,empty,"
+    "spaced,codes,int_then_dec,time\n"
+    "9434765919,1,-5,9223372036854775807,9223372036854775808,1.5,1,2020-01-31,1/2/2020,"
+    "2020-01-31,01/01/2020,,  5 ,007,3,2020-01-31 10:00\n"
+    "9434765927,22,+7,-9223372036854775808,1,-0.25,a,2019-12-31,31/12/2019,1/2/2020,"
+    "31/02/2020,,\t6,12,4.5,2020-02-01 10:00\n"
+    "9434765935,,-0,0,-2,10,2,2020-02-29,29/02/2020,29/2/2024,,,7 ,0,,2020-02-02 10:00\n";
+
+static const type_case_t TYPE_CASES[] = {
+    {"ints", NODE_COL_INTEGER, "integer:1|integer:22|null:"},
+    {"signed", NODE_COL_INTEGER, "integer:-5|integer:7|integer:0"},
+    {"int64", NODE_COL_INTEGER,
+     "integer:9223372036854775807|integer:-9223372036854775808|integer:0"},
+    /* Beyond int64 it is no integer; it is still a decimal. */
+    {"overflow", NODE_COL_DECIMAL, "real:9.22337203685478e+18|real:1.0|real:-2.0"},
+    {"decimals", NODE_COL_DECIMAL, "real:1.5|real:-0.25|real:10.0"},
+    {"mixed", NODE_COL_CATEGORICAL, "text:1|text:a|text:2"},
+    {"iso", NODE_COL_DATE, "text:2020-01-31|text:2019-12-31|text:2020-02-29"},
+    {"uk", NODE_COL_DATE, "text:2020-02-01|text:2019-12-31|text:2020-02-29"},
+    {"both", NODE_COL_DATE, "text:2020-01-31|text:2020-02-01|text:2024-02-29"},
+    /* 31/02/2020 does not exist, so the column is not dates. */
+    {"bad_date", NODE_COL_CATEGORICAL, "text:01/01/2020|text:31/02/2020|null:"},
+    {"empty", NODE_COL_CATEGORICAL, "null:|null:|null:"},
+    {"spaced", NODE_COL_INTEGER, "integer:5|integer:6|integer:7"},
+    /* Inferred as numbers, codes lose their leading zeros: a schema file
+     * keeps them (see below). */
+    {"codes", NODE_COL_INTEGER, "integer:7|integer:12|integer:0"},
+    {"int_then_dec", NODE_COL_DECIMAL, "real:3.0|real:4.5|null:"},
+    {"time", NODE_COL_CATEGORICAL,
+     "text:2020-01-31 10:00|text:2020-02-01 10:00|text:2020-02-02 10:00"},
+};
+
+Test(node_ingest, infers_each_column_type_from_all_its_values)
+{
+    node_ingest_report_t *r = ingest_ok("t", TYPES_EXTRACT);
+    size_t n = sizeof TYPE_CASES / sizeof *TYPE_CASES;
+    cr_assert_eq(r->nattributes, n);
+    cr_assert(r->typed);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(r->attributes[i], TYPE_CASES[i].name);
+        cr_expect_eq(r->types[i], TYPE_CASES[i].type, "%s: type %d", TYPE_CASES[i].name,
+                     r->types[i]);
+    }
+    node_ingest_report_destroy(&r);
+    const node_store_dataset_t *ds = node_store_find(store, "t");
+    cr_assert_eq(ds->ncolumns, n);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(ds->columns[i].name, TYPE_CASES[i].name);
+        cr_expect_eq(ds->columns[i].type, TYPE_CASES[i].type, "%s", TYPE_CASES[i].name);
+        expect_cells("t", i, TYPE_CASES[i].cells);
+    }
+    char *types = sql_text("SELECT group_concat(type, ',') FROM (SELECT type FROM columns "
+                           "ORDER BY ordinal)");
+    cr_assert_str_eq(types, "1,1,1,2,2,0,3,3,3,0,0,1,1,2,0");
+    free(types);
+}
+
+Test(node_ingest, the_report_lists_each_stored_column_with_its_type)
+{
+    node_ingest_report_t *r = ingest_ok("ae", "nhs_number,attendance_date,age_band,los,cost\n"
+                                              "9434765919,2025-02-01,75+,3,10.50\n"
+                                              "9434765927,09/03/2025,65-74,12,7\n");
+    char *text = node_ingest_report_format(r);
+    cr_assert_not_null(strstr(text, "  attributes stored: attendance_date (date), age_band "
+                                    "(categorical), los (integer), cost (decimal)\n"),
+                       "%s", text);
+    cr_assert_null(strstr(text, "schema file"), "%s", text);
+    free(text);
+    node_ingest_report_destroy(&r);
+}
+
+Test(node_ingest, a_rejected_row_does_not_count_towards_a_type)
+{
+    /* The short row's "x" would make score categorical if it counted. */
+    node_ingest_report_t *r = ingest_ok("s", "nhs_number,score\n"
+                                             "9434765919,5\n"
+                                             "x\n"
+                                             "9434765927,6\n");
+    cr_assert_eq(r->rows_rejected, 1);
+    cr_assert_eq(r->types[0], NODE_COL_INTEGER);
+    node_ingest_report_destroy(&r);
+    expect_cells("s", 0, "integer:5|integer:6");
+}
+
+/* Builds an extract of n rows whose one attribute is row number i, with
+ * last (when not NULL) as the final row's value. Caller frees. */
+static char *numbered_extract(size_t n, const char *last)
+{
+    size_t cap = 32 + n * 32;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    size_t len = (size_t)snprintf(text, cap, "nhs_number,n\n");
+    for (size_t i = 1; i <= n; i++) {
+        if (i == n && last)
+            len += (size_t)snprintf(text + len, cap - len, ",%s\n", last);
+        else
+            len += (size_t)snprintf(text + len, cap - len, ",%zu\n", i);
+    }
+    return text;
+}
+
+Test(node_ingest, integers_stored_before_a_later_text_value_become_text_again)
+{
+    /* 10 000 rows (two chunks) of integers, then a word: the column is
+     * categorical and every cell is the text it was written as. */
+    char *text = numbered_extract(10000, "none");
+    node_ingest_report_t *r = ingest_ok("n", text);
+    free(text);
+    cr_assert_eq(r->rows_stored, 10000);
+    cr_assert_eq(r->types[0], NODE_COL_CATEGORICAL);
+    node_ingest_report_destroy(&r);
+    const node_store_dataset_t *ds = node_store_find(store, "n");
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM d_%lld WHERE typeof(a0) = 'text' AND "
+             "a0 = CASE WHEN rec = 10000 THEN 'none' ELSE CAST(rec AS TEXT) END",
+             (long long)ds->id);
+    cr_assert_eq(sql_int(sql), 10000);
+}
+
+Test(node_ingest, a_large_integer_column_is_stored_as_integers)
+{
+    char *text = numbered_extract(20000, "007");
+    node_ingest_report_t *r = ingest_ok("n", text);
+    free(text);
+    cr_assert_eq(r->types[0], NODE_COL_INTEGER);
+    node_ingest_report_destroy(&r);
+    const node_store_dataset_t *ds = node_store_find(store, "n");
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM d_%lld WHERE typeof(a0) = 'integer' AND "
+             "a0 = CASE WHEN rec = 20000 THEN 7 ELSE rec END", (long long)ds->id);
+    cr_assert_eq(sql_int(sql), 20000);
+}
+
+Test(node_ingest, the_synthetic_extracts_numbers_and_dates_are_typed)
+{
+    node_ingest_report_t *r = ingest_ok("visits", "nhs_number,attendance_date,age_band,"
+                                                  "wellbeing_score,household_size,ward\n"
+                                                  "9434765919,2025-02-01,75+,51,2,Abbey\n"
+                                                  "9434765927,2025-03-09,18-44,14,1,Priory\n");
+    node_col_type_t want[] = {NODE_COL_DATE, NODE_COL_CATEGORICAL, NODE_COL_INTEGER,
+                              NODE_COL_INTEGER, NODE_COL_CATEGORICAL};
+    for (size_t i = 0; i < 5; i++)
+        cr_expect_eq(r->types[i], want[i], "%s", r->attributes[i]);
+    node_ingest_report_destroy(&r);
+}
+
+/* ---- schema files ------------------------------------------------------ */
+
+Test(node_ingest, a_schema_keeps_a_numeric_looking_code_categorical)
+{
+    node_ingest_report_t *r = ingest_schema_ok("gp", "nhs_number,practice_code,list_size\n"
+                                                     "9434765919,007,1200\n"
+                                                     "9434765927,12,900\n",
+                                               "[columns]\npractice_code = categorical\n");
+    cr_assert_eq(r->types[0], NODE_COL_CATEGORICAL);
+    cr_assert_eq(r->types[1], NODE_COL_INTEGER);
+    char *text = node_ingest_report_format(r);
+    char want[200];
+    snprintf(want, sizeof want, "  schema file:      %s/gp.schema.ini\n", dir);
+    cr_assert_not_null(strstr(text, want), "%s", text);
+    free(text);
+    node_ingest_report_destroy(&r);
+    expect_cells("gp", 0, "text:007|text:12");
+    expect_cells("gp", 1, "integer:1200|integer:900");
+    cr_assert_eq(node_store_find(store, "gp")->columns[0].type, NODE_COL_CATEGORICAL);
+}
+
+Test(node_ingest, a_declared_integer_rejects_a_row_that_is_not_one_naming_the_column)
+{
+    node_ingest_report_t *r = ingest_schema_ok("s", "nhs_number,Age,ward\n"
+                                                    "9434765919,42,Abbey\n"
+                                                    "9434765927,abc,Priory\n"
+                                                    "9434765935, 7 ,Castle\n"
+                                                    "9434765943,,Abbey\n",
+                                               "[columns]\nage = integer\n");
+    cr_assert_eq(r->rows_read, 4);
+    cr_assert_eq(r->rows_stored, 3);
+    cr_assert_eq(r->rows_rejected, 1);
+    cr_assert_eq(r->nrejects, 1);
+    cr_assert_eq(r->rejects[0].line, 3);
+    cr_assert_str_eq(r->rejects[0].reason, "column 'age': not an integer");
+    /* A rejected row counts for nothing else either. */
+    cr_assert_eq(r->with_nhs, 3);
+    cr_assert_eq(r->id_status[NODE_ID_NHS][KEYS_IDENT_OK], 3);
+    cr_assert_eq(r->persons_dataset, 3);
+    cr_assert_eq(r->types[0], NODE_COL_INTEGER);
+    node_ingest_report_destroy(&r);
+    expect_cells("s", 0, "integer:42|integer:7|null:");
+    expect_cells("s", 1, "text:Abbey|text:Castle|text:Abbey");
+}
+
+Test(node_ingest, declared_decimals_and_dates_are_parsed_and_bad_ones_rejected)
+{
+    node_ingest_report_t *r = ingest_schema_ok("s", "nhs_number,cost,seen,n\n"
+                                                    "9434765919,12,1/2/2020,5\n"
+                                                    "9434765927,1e5,2020-02-01,5\n"
+                                                    "9434765935,0.5,31/02/2020,5\n"
+                                                    "9434765943,-3.25,2020-12-31,5\n",
+                                               "[columns]\ncost = decimal\nseen = date\n"
+                                               "n = DECIMAL\n");
+    cr_assert_eq(r->rows_stored, 2);
+    cr_assert_eq(r->nrejects, 2);
+    cr_assert_str_eq(r->rejects[0].reason, "column 'cost': not a decimal");
+    cr_assert_str_eq(r->rejects[1].reason, "column 'seen': not a date");
+    cr_assert_eq(r->types[0], NODE_COL_DECIMAL);
+    cr_assert_eq(r->types[1], NODE_COL_DATE);
+    cr_assert_eq(r->types[2], NODE_COL_DECIMAL);
+    node_ingest_report_destroy(&r);
+    expect_cells("s", 0, "real:12.0|real:-3.25");
+    expect_cells("s", 1, "text:2020-02-01|text:2020-12-31");
+    expect_cells("s", 2, "real:5.0|real:5.0");
+}
+
+Test(node_ingest, a_declared_type_in_strict_mode_stores_nothing_on_a_bad_value)
+{
+    node_ingest_report_t *r = NULL;
+    char *cause = NULL;
+    cr_assert_eq(ingest_with("s", "nhs_number,age\n9434765919,42\n9434765927,old\n",
+                             "[columns]\nage = integer\n", true, key_id, &r, &cause),
+                 HEARTH_ERR_CSV);
+    cr_assert_str_eq(cause, "1 row(s) rejected and --strict given: nothing was stored");
+    cr_assert_str_eq(r->rejects[0].reason, "column 'age': not an integer");
+    free(cause);
+    node_ingest_report_destroy(&r);
+    cr_assert_eq(node_store_ndatasets(store), 0);
+}
+
+Test(node_ingest, a_schema_excludes_a_column_so_it_is_never_stored)
+{
+    node_ingest_report_t *r = ingest_schema_ok("s", "nhs_number,free_text,ward\n"
+                                                    "9434765919,rang about Mrs Q,Abbey\n",
+                                               "[columns]\nfree_text = exclude\n");
+    cr_assert_eq(r->nattributes, 1);
+    cr_assert_str_eq(r->attributes[0], "ward");
+    cr_assert_eq(r->nomitted, 1);
+    cr_assert_str_eq(r->omitted[0], "free_text");
+    char *text = node_ingest_report_format(r);
+    cr_assert_not_null(strstr(text, "  excluded by the schema: free_text\n"), "%s", text);
+    free(text);
+    node_ingest_report_destroy(&r);
+    size_t len;
+    char *bytes = db_bytes_closed(&len);
+    cr_assert(contains(bytes, len, "Abbey"));
+    cr_assert_not(contains(bytes, len, "Mrs Q"));
+    cr_assert_not(contains(bytes, len, "free_text"));
+    free(bytes);
+    reopen();
+}
+
+Test(node_ingest, a_schema_renames_a_column_and_types_it_by_its_header_name)
+{
+    node_ingest_report_t *r = ingest_schema_ok("s", "nhs_number,WB Score,ward\n"
+                                                    "9434765919,51,Abbey\n",
+                                               "[columns]\nwb_score = decimal\n"
+                                               "[rename]\nWB Score = wellbeing_score\n");
+    cr_assert_eq(r->nattributes, 2);
+    cr_assert_str_eq(r->attributes[0], "wellbeing_score");
+    cr_assert_eq(r->types[0], NODE_COL_DECIMAL);
+    node_ingest_report_destroy(&r);
+    const node_store_dataset_t *ds = node_store_find(store, "s");
+    cr_assert_str_eq(ds->columns[0].name, "wellbeing_score");
+    cr_assert_eq(ds->columns[0].type, NODE_COL_DECIMAL);
+    cr_assert_eq(node_store_column_index(ds, "wb_score"), -1);
+    expect_cells("s", 0, "real:51.0");
+}
+
+Test(node_ingest, a_schema_says_which_column_holds_an_identifier)
+{
+    node_ingest_report_t *r = ingest_schema_ok(
+        "s", "patient_dob,sex,postcode,ward\n"
+             "1950-03-01,M,LS1 4AP,Abbey\n"
+             "01/03/1950,male,ls14ap,Priory\n",
+        "[identifiers]\ndate_of_birth = patient_dob\n");
+    cr_assert(r->has_id[NODE_ID_DOB]);
+    cr_assert_str_eq(r->id_columns[NODE_ID_DOB], "patient_dob");
+    cr_assert_eq(r->with_dsp, 2);
+    cr_assert_eq(r->persons_dataset, 1);
+    cr_assert_eq(r->nattributes, 1);
+    cr_assert_str_eq(r->attributes[0], "ward");
+    char *text = node_ingest_report_format(r);
+    cr_assert_not_null(strstr(text, "    date_of_birth  (column patient_dob) valid: 2;"),
+                       "%s", text);
+    free(text);
+    node_ingest_report_destroy(&r);
+    size_t len;
+    char *bytes = db_bytes_closed(&len);
+    cr_assert_not(contains(bytes, len, "1950-03-01"));
+    cr_assert_not(contains(bytes, len, "01/03/1950"));
+    free(bytes);
+    reopen();
+}
+
+Test(node_ingest, a_column_named_like_an_identifier_the_schema_moved_is_not_stored)
+{
+    /* dob is not the date of birth the schema names, but it looks like
+     * one: it is dropped, never stored as an attribute. */
+    node_ingest_report_t *r = ingest_schema_ok(
+        "s", "dob,patient_dob,sex,postcode,ward\n"
+             "1931-12-25,1950-03-01,M,LS1 4AP,Abbey\n",
+        "[identifiers]\ndate_of_birth = patient_dob\n");
+    cr_assert_eq(r->with_dsp, 1);
+    cr_assert_eq(r->nattributes, 1);
+    cr_assert_eq(r->nexcluded, 1);
+    cr_assert_str_eq(r->excluded[0], "dob");
+    node_ingest_report_destroy(&r);
+    size_t len;
+    char *bytes = db_bytes_closed(&len);
+    cr_assert_not(contains(bytes, len, "1931-12-25"));
+    free(bytes);
+    reopen();
+}
+
+Test(node_ingest, a_schema_naming_an_unknown_column_leaves_the_store_unchanged)
+{
+    char want[300];
+    snprintf(want, sizeof want, "schema '%s/ae.schema.ini': [columns] names column 'wardd', "
+             "which is not in the extract's header (the schema names columns as the header "
+             "does)", dir);
+    expect_unchanged_with("ae", "nhs_number,ward\n9434765943,Abbey\n",
+                          "[columns]\nwardd = categorical\n", key_id, HEARTH_ERR_CONFIG, want);
+}
+
+Test(node_ingest, a_schema_renaming_or_mapping_an_unknown_column_is_refused)
+{
+    const char *schemas[] = {"[rename]\nwardd = area\n", "[identifiers]\nsex = gender_code\n"};
+    const char *want[] = {"[rename] names column 'wardd'", "[identifiers] names column "
+                                                           "'gender_code'"};
+    for (size_t i = 0; i < 2; i++) {
+        node_ingest_report_t *r = NULL;
+        char *cause = NULL;
+        cr_assert_eq(ingest_with("ae", "nhs_number,ward\n9434765943,Abbey\n", schemas[i],
+                                 false, key_id, &r, &cause), HEARTH_ERR_CONFIG);
+        cr_assert_not_null(strstr(cause, want[i]), "%s", cause);
+        free(cause);
+        node_ingest_report_destroy(&r);
+        cr_assert_eq(node_store_ndatasets(store), 0);
+    }
+}
+
+Test(node_ingest, a_schema_cannot_type_rename_or_keep_an_identifier)
+{
+    typedef struct {
+        const char *schema;
+        const char *cause;
+    } bad_t;
+    const bad_t bad[] = {
+        {"[columns]\nnhs_number = integer\n",
+         "column 'nhs_number' is an identifier, never stored, so it cannot be given a type"},
+        {"[rename]\nnhs_number = patient\n",
+         "column 'nhs_number' is an identifier, never stored, so it cannot be renamed"},
+        {"[columns]\nsurname = categorical\n", "column 'surname' looks like a direct "
+                                               "identifier, never stored, so it cannot be "
+                                               "given a type"},
+        {"[rename]\nward = postcode\n",
+         "column 'ward' cannot be renamed 'postcode', a name kept for identifiers"},
+        {"[rename]\nward = age\n", "columns 'age' and 'ward' would both be stored as 'age'"},
+        {"[identifiers]\nnhs_number = nhs_number\n[columns]\nnhs_number = exclude\n",
+         "column 'nhs_number' is both nhs_number in [identifiers] and excluded in [columns]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        node_ingest_report_t *r = NULL;
+        char *cause = NULL;
+        cr_assert_eq(ingest_with("ae", "nhs_number,surname,age,ward\n9434765943,X,4,Abbey\n",
+                                 bad[i].schema, false, key_id, &r, &cause),
+                     HEARTH_ERR_CONFIG, "case %zu: %s", i, cause ? cause : "");
+        char want[300];
+        snprintf(want, sizeof want, "schema '%s/ae.schema.ini': %s", dir, bad[i].cause);
+        cr_expect_str_eq(cause, want, "case %zu", i);
+        free(cause);
+        node_ingest_report_destroy(&r);
+    }
+    cr_assert_eq(node_store_ndatasets(store), 0);
+}
+
+Test(node_ingest, excluding_an_identifier_column_means_it_is_not_used_for_tokens)
+{
+    node_ingest_report_t *r = ingest_schema_ok("s", "nhs_number,sex,ward\n"
+                                                    "9434765919,M,Abbey\n",
+                                               "[columns]\nsex = exclude\n");
+    cr_assert_not(r->has_id[NODE_ID_SEX]);
+    cr_assert_eq(r->nomitted, 1);
+    cr_assert_str_eq(r->omitted[0], "sex");
+    cr_assert_eq(r->nattributes, 1);
+    node_ingest_report_destroy(&r);
 }

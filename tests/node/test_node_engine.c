@@ -1,0 +1,1367 @@
+/* Tests for node_engine: datasets with typed columns written straight into
+ * a node's SQLite file (as a typed ingest stores them), loaded into the
+ * engine and queried with postfix programs. Every operator on every column
+ * type with exact counts; SQL's three-valued logic; GROUP BY over one, two
+ * and three columns in the promised order; SUM and MEAN over NULLs; the
+ * catalogue values; limits and refusals; and, as an independent oracle,
+ * random filters and groupings checked against SQLite's own answers over
+ * the same table. */
+#include "node_engine.h"
+
+#include <criterion/criterion.h>
+
+#include <ftw.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- fixture ----------------------------------------------------------- */
+
+static char dir[64];
+static char db_path[128];
+static node_store_t *store;
+static node_engine_t *engine;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void exec(const char *sql)
+{
+    char *cause = NULL;
+    cr_assert_eq(node_store_exec(store, sql, &cause), HEARTH_OK, "%s: %s", sql, cause);
+}
+
+/* Creates dataset name with the given columns (name and type each) and
+ * returns its table id. Rows are added with add_row. */
+static int64_t create(const char *name, size_t ncols, const char *const *cols,
+                      const node_col_type_t *types)
+{
+    sqlite3 *db = node_store_db(store);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO datasets(name, rows, persons, "
+                                    "ingested_at) VALUES(?, 0, 0, 'now')", -1, &st, NULL),
+                 SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    int64_t id = sqlite3_last_insert_rowid(db);
+    char sql[1024];
+    int n = snprintf(sql, sizeof sql, "CREATE TABLE d_%lld(rec INTEGER PRIMARY KEY, person "
+                     "INTEGER NOT NULL, t_nhs BLOB, t_dsp BLOB", (long long)id);
+    static const char *const decl[] = {"TEXT", "INTEGER", "REAL", "TEXT"};
+    for (size_t k = 0; k < ncols; k++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ", a%zu %s", k, decl[types[k]]);
+    snprintf(sql + n, sizeof sql - (size_t)n, ")");
+    exec(sql);
+    cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO columns VALUES(?, ?, ?, ?)", -1, &st,
+                                    NULL), SQLITE_OK);
+    for (size_t k = 0; k < ncols; k++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t)k);
+        sqlite3_bind_text(st, 3, cols[k], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 4, (int)types[k]);
+        cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+    }
+    sqlite3_finalize(st);
+    return id;
+}
+
+/* Adds one row: cells[k] NULL for a NULL cell, else bound as the column's
+ * storage type (integer, real, or text). */
+static void add_row(int64_t id, int64_t person, size_t ncols, const node_col_type_t *types,
+                    const char *const *cells)
+{
+    sqlite3 *db = node_store_db(store);
+    char sql[512];
+    int n = snprintf(sql, sizeof sql, "INSERT INTO d_%lld(person", (long long)id);
+    for (size_t k = 0; k < ncols; k++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ", a%zu", k);
+    n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES(?");
+    for (size_t k = 0; k < ncols; k++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
+    snprintf(sql + n, sizeof sql - (size_t)n, ")");
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(db));
+    sqlite3_bind_int64(st, 1, person);
+    for (size_t k = 0; k < ncols; k++) {
+        int p = (int)k + 2;
+        if (cells[k] == NULL)
+            sqlite3_bind_null(st, p);
+        else if (types[k] == NODE_COL_INTEGER)
+            sqlite3_bind_int64(st, p, strtoll(cells[k], NULL, 10));
+        else if (types[k] == NODE_COL_DECIMAL)
+            sqlite3_bind_double(st, p, strtod(cells[k], NULL));
+        else
+            sqlite3_bind_text(st, p, cells[k], -1, SQLITE_TRANSIENT);
+    }
+    cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+}
+
+static void load(void)
+{
+    char *cause = NULL;
+    cr_assert_eq(node_engine_load(engine, store, &cause), HEARTH_OK, "%s", cause);
+}
+
+/* Dataset "t": eleven rows of seven persons, out of person order, with
+ * NULLs in every column. Column ordinals: */
+enum { CAT, G2, G3, N, X, D, NCOLS };
+static const char *const T_COLS[NCOLS] = {"cat", "g2", "g3", "n", "x", "d"};
+static const node_col_type_t T_TYPES[NCOLS] = {
+    NODE_COL_CATEGORICAL, NODE_COL_CATEGORICAL, NODE_COL_CATEGORICAL,
+    NODE_COL_INTEGER, NODE_COL_DECIMAL, NODE_COL_DATE};
+static const struct {
+    int64_t person;
+    const char *cells[NCOLS];
+} T_ROWS[] = {
+    /* r1  */ {30, {"b", "Y", "p", "5", "2.5", "2024-01-31"}},
+    /* r2  */ {10, {"a", "X", "p", "-3", "0.1", "2023-12-31"}},
+    /* r3  */ {20, {NULL, "X", "q", "0", NULL, "2024-02-29"}},
+    /* r4  */ {10, {"a", NULL, "p", NULL, "-1.5", NULL}},
+    /* r5  */ {40, {"c", "Y", "p", "100", "10", "2024-03-01"}},
+    /* r6  */ {30, {"b", "X", "p", "5", "2.5", "2024-01-31"}},
+    /* r7  */ {50, {"ab", "Y", NULL, "7", "7.25", "1970-01-01"}},
+    /* r8  */ {20, {"b", NULL, "q", NULL, "3", "1969-12-31"}},
+    /* r9  */ {60, {NULL, NULL, "q", "2", NULL, "2000-02-29"}},
+    /* r10 */ {40, {"c", "X", "p", "-3", "0", "2024-03-01"}},
+    /* r11 */ {70, {"B", "Y", "p", "50", "100.125", "2100-01-01"}},
+};
+#define T_NROWS (sizeof T_ROWS / sizeof *T_ROWS)
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/hearth-engine-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(db_path, sizeof db_path, "%s/node.db", dir);
+    char *cause = NULL;
+    cr_assert_eq(node_store_open(db_path, &store, &cause), HEARTH_OK, "%s", cause);
+    int64_t id = create("t", NCOLS, T_COLS, T_TYPES);
+    for (size_t r = 0; r < T_NROWS; r++)
+        add_row(id, T_ROWS[r].person, NCOLS, T_TYPES, T_ROWS[r].cells);
+    engine = node_engine_new();
+    load();
+}
+
+static void teardown(void)
+{
+    node_engine_destroy(&engine);
+    node_store_destroy(&store);
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(node_engine, .init = setup, .fini = teardown);
+
+/* ---- building queries -------------------------------------------------- */
+
+typedef struct {
+    node_engine_term_t *t;
+    node_engine_value_t *v;
+    size_t nt, nv, cap;
+} filter_t;
+
+static filter_t *filter_new(size_t cap)
+{
+    filter_t *f = calloc(1, sizeof *f);
+    f->t = calloc(cap, sizeof *f->t);
+    f->v = calloc(cap * 4 + 16, sizeof *f->v);
+    f->cap = cap;
+    return f;
+}
+
+static void filter_free(filter_t *f)
+{
+    if (f == NULL)
+        return;
+    free(f->t);
+    free(f->v);
+    free(f);
+}
+
+static node_engine_value_t txt(const char *s)
+{
+    return (node_engine_value_t){.kind = NODE_ENGINE_VALUE_TEXT, .text = s, .len = strlen(s)};
+}
+
+static node_engine_value_t num(int64_t i)
+{
+    return (node_engine_value_t){.kind = NODE_ENGINE_VALUE_INTEGER, .integer = i};
+}
+
+static node_engine_value_t dec(double d)
+{
+    return (node_engine_value_t){.kind = NODE_ENGINE_VALUE_DECIMAL, .decimal = d};
+}
+
+/* Appends a leaf with n values (node_engine_value_t varargs). */
+static void leaf(filter_t *f, node_engine_op_t op, size_t col, int n, ...)
+{
+    cr_assert_lt(f->nt, f->cap);
+    node_engine_term_t *t = &f->t[f->nt++];
+    t->op = op;
+    t->column = col;
+    t->values = &f->v[f->nv];
+    t->nvalues = (size_t)n;
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        f->v[f->nv++] = va_arg(ap, node_engine_value_t);
+    va_end(ap);
+}
+
+static void op(filter_t *f, node_engine_op_t o)
+{
+    cr_assert_lt(f->nt, f->cap);
+    f->t[f->nt++] = (node_engine_term_t){.op = o};
+}
+
+static node_engine_query_t query(const filter_t *f)
+{
+    return (node_engine_query_t){.dataset = 0, .measure = -1, .nterms = f ? f->nt : 0,
+                                 .terms = f ? f->t : NULL};
+}
+
+static node_engine_result_t *run(const node_engine_query_t *q)
+{
+    node_engine_result_t *r = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_engine_run(engine, q, &r, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "rc %d: %s", rc, cause ? cause : "");
+    cr_assert_null(cause);
+    cr_assert_not_null(r);
+    return r;
+}
+
+static void refused(const node_engine_query_t *q, hearth_err_t want, const char *want_cause)
+{
+    node_engine_result_t *r = (node_engine_result_t *)0x1;
+    char *cause = NULL;
+    hearth_err_t rc = node_engine_run(engine, q, &r, &cause);
+    cr_assert_eq(rc, want, "rc %d (%s), wanted %d", rc, cause ? cause : "", want);
+    cr_assert_null(r);
+    cr_assert_str_eq(cause, want_cause);
+    free(cause);
+}
+
+/* Runs f (freed here) with no grouping and checks the total. */
+static void expect(filter_t *f, uint64_t records, uint64_t persons)
+{
+    node_engine_query_t q = query(f);
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 0);
+    cr_assert_eq(r->total.records, records, "records %llu, wanted %llu",
+                 (unsigned long long)r->total.records, (unsigned long long)records);
+    cr_assert_eq(r->total.persons, persons, "persons %llu, wanted %llu",
+                 (unsigned long long)r->total.persons, (unsigned long long)persons);
+    cr_assert_eq(r->total.measured, 0);
+    node_engine_result_destroy(&r);
+    cr_assert_null(r);
+    filter_free(f);
+}
+
+/* One leaf with one value, checked. */
+static void expect1(node_engine_op_t o, size_t col, node_engine_value_t v, uint64_t records,
+                    uint64_t persons)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, o, col, 1, v);
+    expect(f, records, persons);
+}
+
+static void expect_refused1(node_engine_op_t o, size_t col, node_engine_value_t v,
+                            hearth_err_t rc, const char *cause)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, o, col, 1, v);
+    node_engine_query_t q = query(f);
+    refused(&q, rc, cause);
+    filter_free(f);
+}
+
+/* The text of a group's k-th code in column col, or "NULL". */
+static const char *cell(size_t col, const node_engine_group_t *g, size_t k)
+{
+    const char *s = node_engine_text(engine, 0, col, g->codes[k], NULL);
+    return s ? s : "NULL";
+}
+
+/* ---- loading and the catalogue ------------------------------------------ */
+
+Test(node_engine, loads_the_catalogue_and_every_row)
+{
+    cr_assert_eq(node_engine_ndatasets(engine), 1);
+    const node_store_dataset_t *d = node_engine_dataset(engine, 0);
+    cr_assert_str_eq(d->name, "t");
+    cr_assert_eq(d->ncolumns, NCOLS);
+    for (size_t k = 0; k < NCOLS; k++) {
+        cr_assert_str_eq(d->columns[k].name, T_COLS[k]);
+        cr_assert_eq(d->columns[k].type, T_TYPES[k]);
+    }
+    cr_assert_eq(node_engine_nrows(engine, 0), T_NROWS);
+    cr_assert_eq(node_engine_find(engine, "t"), 0);
+    cr_assert_eq(node_engine_find(engine, "T"), -1);
+    cr_assert_null(node_engine_dataset(engine, 1));
+    expect(NULL, 11, 7);
+}
+
+Test(node_engine, codes_follow_byte_order_with_null_as_zero)
+{
+    static const char *const want[] = {"B", "a", "ab", "b", "c"};
+    size_t len = 0;
+    cr_assert_null(node_engine_text(engine, 0, CAT, 0, NULL));
+    for (uint32_t c = 1; c <= 5; c++) {
+        cr_assert_str_eq(node_engine_text(engine, 0, CAT, c, &len), want[c - 1]);
+        cr_assert_eq(len, strlen(want[c - 1]));
+    }
+    cr_assert_null(node_engine_text(engine, 0, CAT, 6, NULL));
+    cr_assert_null(node_engine_text(engine, 0, N, 1, NULL));
+    cr_assert_null(node_engine_text(engine, 1, CAT, 1, NULL));
+}
+
+Test(node_engine, catalogue_lists_values_held_by_eight_persons_or_more)
+{
+    static const char *const cols[] = {"kind", "amount"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL, NODE_COL_INTEGER};
+    int64_t id = create("c", 2, cols, types);
+    /* "common": 8 persons; "rare": 7 persons over 14 rows; "ten": 10
+     * persons; NULL: 20 persons. */
+    for (int p = 0; p < 8; p++)
+        add_row(id, 100 + p, 2, types, (const char *const[]){"common", "1"});
+    for (int p = 0; p < 14; p++)
+        add_row(id, 200 + p % 7, 2, types, (const char *const[]){"rare", "1"});
+    for (int p = 0; p < 10; p++)
+        add_row(id, 300 + p, 2, types, (const char *const[]){"ten", NULL});
+    for (int p = 0; p < 20; p++)
+        add_row(id, 400 + p, 2, types, (const char *const[]){NULL, "2"});
+    load();
+    int i = node_engine_find(engine, "c");
+    cr_assert_eq(i, 0);   /* "c" sorts before "t" */
+    size_t n = 99;
+    bool truncated = true;
+    const char *const *v = node_engine_catalogue(engine, (size_t)i, 0, &n, &truncated);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(v[0], "common");
+    cr_assert_str_eq(v[1], "ten");
+    cr_assert_not(truncated);
+    v = node_engine_catalogue(engine, (size_t)i, 1, &n, &truncated);
+    cr_assert_eq(n, 0);
+    cr_assert_not(truncated);
+    v = node_engine_catalogue(engine, 9, 0, &n, &truncated);
+    cr_assert_null(v);
+    cr_assert_eq(n, 0);
+}
+
+Test(node_engine, catalogue_stops_at_two_hundred_values_and_says_so)
+{
+    static const char *const cols[] = {"code"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL};
+    int64_t id = create("many", 1, cols, types);
+    exec("BEGIN");
+    char value[16];
+    for (int v = 0; v < 201; v++) {
+        snprintf(value, sizeof value, "v%03d", v);
+        for (int p = 0; p < 8; p++)
+            add_row(id, p, 1, types, (const char *const[]){value});
+    }
+    exec("COMMIT");
+    load();
+    int i = node_engine_find(engine, "many");
+    size_t n = 0;
+    bool truncated = false;
+    const char *const *list = node_engine_catalogue(engine, (size_t)i, 0, &n, &truncated);
+    cr_assert_eq(n, 200);
+    cr_assert_str_eq(list[0], "v000");
+    cr_assert_str_eq(list[199], "v199");
+    cr_assert(truncated);
+}
+
+Test(node_engine, catalogue_leaves_out_values_the_wire_cannot_carry)
+{
+    static const char *const cols[] = {"code"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL};
+    int64_t id = create("odd", 1, cols, types);
+    char *longv = malloc(NODE_ENGINE_CATALOGUE_VALUE_MAX_LEN + 2);
+    memset(longv, 'x', NODE_ENGINE_CATALOGUE_VALUE_MAX_LEN + 1);
+    longv[NODE_ENGINE_CATALOGUE_VALUE_MAX_LEN + 1] = '\0';
+    for (int p = 0; p < 8; p++) {
+        add_row(id, p, 1, types, (const char *const[]){"ok"});
+        add_row(id, p, 1, types, (const char *const[]){"bad\xff"});
+        add_row(id, p, 1, types, (const char *const[]){longv});
+    }
+    free(longv);
+    load();
+    int i = node_engine_find(engine, "odd");
+    size_t n = 0;
+    bool truncated = false;
+    const char *const *list = node_engine_catalogue(engine, (size_t)i, 0, &n, &truncated);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(list[0], "ok");
+    cr_assert(truncated);
+}
+
+Test(node_engine, a_failed_load_keeps_what_was_loaded_and_names_the_column)
+{
+    static const char *const cols[] = {"age"};
+    static const node_col_type_t types[] = {NODE_COL_INTEGER};
+    int64_t id = create("broken", 1, cols, types);
+    char sql[96];
+    snprintf(sql, sizeof sql, "INSERT INTO d_%lld(person, a0) VALUES(1, 'secret-ish')",
+             (long long)id);
+    exec(sql);
+    char *cause = NULL;
+    cr_assert_eq(node_engine_load(engine, store, &cause), HEARTH_ERR_FORMAT);
+    cr_assert_str_eq(cause, "dataset broken: column 'age' holds a value that is not an "
+                     "integer");
+    free(cause);
+    cr_assert_eq(node_engine_ndatasets(engine), 1);
+    cr_assert_str_eq(node_engine_dataset(engine, 0)->name, "t");
+    expect(NULL, 11, 7);
+}
+
+Test(node_engine, a_second_load_sees_new_rows_and_new_datasets)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "INSERT INTO d_%lld(person, a0) VALUES(80, 'b')",
+             (long long)node_engine_dataset(engine, 0)->id);
+    exec(sql);
+    static const char *const cols[] = {"k"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL};
+    int64_t id = create("u", 1, cols, types);
+    add_row(id, 1, 1, types, (const char *const[]){"z"});
+    load();
+    cr_assert_eq(node_engine_ndatasets(engine), 2);
+    cr_assert_eq(node_engine_find(engine, "u"), 1);
+    expect1(NODE_ENGINE_EQ, CAT, txt("b"), 4, 3);
+}
+
+Test(node_engine, loads_an_empty_dataset)
+{
+    static const char *const cols[] = {"k", "n"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL, NODE_COL_DECIMAL};
+    create("a_empty", 2, cols, types);
+    load();
+    node_engine_query_t q = {.dataset = 0, .ngroup = 1, .group = {0}, .measure = 1};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 0);
+    cr_assert_eq(r->total.records, 0);
+    cr_assert_eq(r->total.persons, 0);
+    node_engine_result_destroy(&r);
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, 0, 1, txt("x"));
+    q.nterms = f->nt;
+    q.terms = f->t;
+    r = run(&q);
+    cr_assert_eq(r->total.records, 0);
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+Test(node_engine, parses_dates_that_exist)
+{
+    int64_t d = 99;
+    cr_assert(node_engine_parse_date("1970-01-01", 10, &d));
+    cr_assert_eq(d, 0);
+    cr_assert(node_engine_parse_date("1969-12-31", 10, &d));
+    cr_assert_eq(d, -1);
+    cr_assert(node_engine_parse_date("2000-03-01", 10, &d));
+    cr_assert_eq(d, 11017);
+    cr_assert(node_engine_parse_date("2000-02-29", 10, &d));
+    cr_assert(node_engine_parse_date("2024-02-29", 10, &d));
+    cr_assert_not(node_engine_parse_date("2023-02-29", 10, &d));
+    cr_assert_not(node_engine_parse_date("1900-02-29", 10, &d));
+    cr_assert_not(node_engine_parse_date("2024-04-31", 10, &d));
+    cr_assert_not(node_engine_parse_date("2024-13-01", 10, &d));
+    cr_assert_not(node_engine_parse_date("2024-00-01", 10, &d));
+    cr_assert_not(node_engine_parse_date("2024-1-01", 9, &d));
+    cr_assert_not(node_engine_parse_date("31/01/2024", 10, &d));
+    cr_assert_not(node_engine_parse_date("2024-01-31x", 11, &d));
+    cr_assert_not(node_engine_parse_date("2024-01-3", 10, &d));
+}
+
+/* ---- categorical ------------------------------------------------------- */
+
+Test(node_engine, categorical_eq_and_ne)
+{
+    expect1(NODE_ENGINE_EQ, CAT, txt("b"), 3, 2);
+    expect1(NODE_ENGINE_EQ, CAT, txt("B"), 1, 1);
+    expect1(NODE_ENGINE_EQ, CAT, txt("zz"), 0, 0);
+    expect1(NODE_ENGINE_EQ, CAT, txt(""), 0, 0);
+    expect1(NODE_ENGINE_NE, CAT, txt("b"), 6, 4);
+    /* Not in the dictionary: every non-NULL row differs. */
+    expect1(NODE_ENGINE_NE, CAT, txt("zz"), 9, 6);
+}
+
+Test(node_engine, categorical_ordering_compares_bytes)
+{
+    expect1(NODE_ENGINE_LT, CAT, txt("b"), 4, 3);
+    expect1(NODE_ENGINE_LE, CAT, txt("b"), 7, 5);
+    expect1(NODE_ENGINE_GT, CAT, txt("ab"), 5, 3);
+    expect1(NODE_ENGINE_GE, CAT, txt("ab"), 6, 4);
+    /* Upper case sorts before lower case; a prefix before its extensions. */
+    expect1(NODE_ENGINE_LT, CAT, txt("a"), 1, 1);
+    expect1(NODE_ENGINE_LT, CAT, txt("ab"), 3, 2);
+    /* Bounds not in the dictionary. */
+    expect1(NODE_ENGINE_GT, CAT, txt("bb"), 2, 1);
+    expect1(NODE_ENGINE_GE, CAT, txt("bb"), 2, 1);
+    expect1(NODE_ENGINE_LT, CAT, txt("A"), 0, 0);
+    expect1(NODE_ENGINE_GT, CAT, txt("d"), 0, 0);
+    expect1(NODE_ENGINE_LE, CAT, txt("\x7f"), 9, 6);
+}
+
+Test(node_engine, categorical_between_and_in)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, CAT, 2, txt("a"), txt("b"));
+    expect(f, 6, 4);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, CAT, 2, txt("b"), txt("a"));
+    expect(f, 0, 0);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, CAT, 2, txt("aa"), txt("bz"));
+    expect(f, 4, 3);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, CAT, 3, txt("c"), txt("zz"), txt("B"));
+    expect(f, 3, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, CAT, 2, txt("zz"), txt("yy"));
+    expect(f, 0, 0);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, CAT, 3, txt("a"), txt("a"), txt("a"));
+    expect(f, 2, 1);
+}
+
+Test(node_engine, categorical_is_null_and_is_not_null)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NULL, CAT, 0);
+    expect(f, 2, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NOT_NULL, CAT, 0);
+    expect(f, 9, 6);
+}
+
+/* ---- integer ----------------------------------------------------------- */
+
+Test(node_engine, integer_comparisons_with_integers)
+{
+    expect1(NODE_ENGINE_EQ, N, num(5), 2, 1);
+    expect1(NODE_ENGINE_NE, N, num(5), 7, 6);
+    expect1(NODE_ENGINE_LT, N, num(0), 2, 2);
+    expect1(NODE_ENGINE_LE, N, num(-3), 2, 2);
+    expect1(NODE_ENGINE_GT, N, num(5), 3, 3);
+    expect1(NODE_ENGINE_GE, N, num(7), 3, 3);
+    expect1(NODE_ENGINE_EQ, N, num(4), 0, 0);
+}
+
+Test(node_engine, integer_comparisons_with_decimals)
+{
+    expect1(NODE_ENGINE_EQ, N, dec(5.0), 2, 1);
+    expect1(NODE_ENGINE_EQ, N, dec(5.5), 0, 0);
+    expect1(NODE_ENGINE_NE, N, dec(5.5), 9, 7);
+    expect1(NODE_ENGINE_LT, N, dec(0.5), 3, 3);
+    expect1(NODE_ENGINE_LE, N, dec(-2.5), 2, 2);
+    expect1(NODE_ENGINE_GT, N, dec(4.5), 5, 4);
+    expect1(NODE_ENGINE_GE, N, dec(6.5), 3, 3);
+    expect1(NODE_ENGINE_LT, N, dec(-3.0), 0, 0);
+    expect1(NODE_ENGINE_LE, N, dec(-3.0), 2, 2);
+}
+
+Test(node_engine, integer_comparisons_at_the_ends_of_the_range)
+{
+    expect1(NODE_ENGINE_GT, N, dec(9.3e18), 0, 0);
+    expect1(NODE_ENGINE_LT, N, dec(1e300), 9, 7);
+    expect1(NODE_ENGINE_LT, N, dec(-1e300), 0, 0);
+    expect1(NODE_ENGINE_GT, N, dec(-INFINITY), 9, 7);
+    expect1(NODE_ENGINE_LT, N, dec(INFINITY), 9, 7);
+    expect1(NODE_ENGINE_EQ, N, num(INT64_MAX), 0, 0);
+    expect1(NODE_ENGINE_GT, N, num(INT64_MAX), 0, 0);
+    expect1(NODE_ENGINE_LT, N, num(INT64_MIN), 0, 0);
+    expect1(NODE_ENGINE_GE, N, num(INT64_MIN), 9, 7);
+    expect1(NODE_ENGINE_LE, N, num(INT64_MAX), 9, 7);
+}
+
+Test(node_engine, integer_between_in_and_nulls)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, N, 2, num(0), num(5));
+    expect(f, 4, 3);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, N, 2, dec(-2.5), dec(2.5));
+    expect(f, 2, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, N, 2, num(5), num(0));
+    expect(f, 0, 0);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, N, 4, num(5), num(100), dec(2.5), num(42));
+    expect(f, 3, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, N, 2, dec(100.0), dec(-3.0));
+    expect(f, 3, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NULL, N, 0);
+    expect(f, 2, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NOT_NULL, N, 0);
+    expect(f, 9, 7);
+}
+
+/* ---- decimal ----------------------------------------------------------- */
+
+Test(node_engine, decimal_comparisons)
+{
+    expect1(NODE_ENGINE_EQ, X, dec(2.5), 2, 1);
+    expect1(NODE_ENGINE_EQ, X, num(3), 1, 1);
+    expect1(NODE_ENGINE_EQ, X, num(0), 1, 1);
+    expect1(NODE_ENGINE_NE, X, dec(2.5), 7, 5);
+    expect1(NODE_ENGINE_LT, X, dec(0.1), 2, 2);
+    expect1(NODE_ENGINE_LE, X, dec(0.1), 3, 2);
+    expect1(NODE_ENGINE_GT, X, num(3), 3, 3);
+    expect1(NODE_ENGINE_GE, X, num(3), 4, 4);
+    expect1(NODE_ENGINE_GT, X, dec(INFINITY), 0, 0);
+    expect1(NODE_ENGINE_LT, X, dec(INFINITY), 9, 6);
+}
+
+Test(node_engine, decimal_between_in_and_nulls)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, X, 2, num(0), dec(2.5));
+    expect(f, 4, 3);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, X, 3, dec(2.5), num(10), dec(11));
+    expect(f, 3, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NULL, X, 0);
+    expect(f, 2, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NOT_NULL, X, 0);
+    expect(f, 9, 6);
+}
+
+/* ---- date -------------------------------------------------------------- */
+
+Test(node_engine, date_comparisons)
+{
+    expect1(NODE_ENGINE_EQ, D, txt("2024-01-31"), 2, 1);
+    expect1(NODE_ENGINE_NE, D, txt("2024-03-01"), 8, 6);
+    expect1(NODE_ENGINE_LT, D, txt("2024-01-01"), 4, 4);
+    expect1(NODE_ENGINE_LE, D, txt("1970-01-01"), 2, 2);
+    expect1(NODE_ENGINE_GT, D, txt("2024-02-29"), 3, 2);
+    expect1(NODE_ENGINE_GE, D, txt("2024-02-29"), 4, 3);
+    expect1(NODE_ENGINE_EQ, D, txt("1999-01-01"), 0, 0);
+}
+
+Test(node_engine, date_between_in_and_nulls)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, D, 2, txt("1969-12-31"), txt("2000-02-29"));
+    expect(f, 3, 3);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, D, 3, txt("2024-03-01"), txt("2100-01-01"), txt("1999-01-01"));
+    expect(f, 3, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NULL, D, 0);
+    expect(f, 1, 1);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NOT_NULL, D, 0);
+    expect(f, 10, 7);
+}
+
+/* ---- three-valued logic ------------------------------------------------ */
+
+Test(node_engine, not_over_null_is_unknown)
+{
+    /* NOT (n > 5) leaves out the rows whose n is NULL. */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 6, 5);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    op(f, NODE_ENGINE_NOT);
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 3, 2);
+}
+
+Test(node_engine, or_with_unknown_is_true_when_either_is_true)
+{
+    /* r4 has n NULL (UNKNOWN) but cat = 'a' (TRUE): it matches. */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("a"));
+    op(f, NODE_ENGINE_OR);
+    expect(f, 5, 4);
+}
+
+Test(node_engine, not_over_or_with_unknown_stays_unknown)
+{
+    /* Only rows where both sides are FALSE: r1, r6, r10. */
+    filter_t *f = filter_new(8);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("a"));
+    op(f, NODE_ENGINE_OR);
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 3, 2);
+}
+
+Test(node_engine, and_with_unknown_is_false_when_either_is_false)
+{
+    /* NOT (cat = 'b' AND n = 5): r3 and r9 (cat NULL, n not 5) are
+     * UNKNOWN AND FALSE = FALSE, so NOT makes them TRUE; r8 (b, NULL) is
+     * TRUE AND UNKNOWN = UNKNOWN and stays out. */
+    filter_t *f = filter_new(8);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    leaf(f, NODE_ENGINE_EQ, N, 1, num(5));
+    op(f, NODE_ENGINE_AND);
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 8, 6);
+}
+
+Test(node_engine, is_null_is_never_unknown)
+{
+    filter_t *f = filter_new(8);
+    leaf(f, NODE_ENGINE_IS_NULL, X, 0);
+    leaf(f, NODE_ENGINE_IS_NULL, N, 0);
+    op(f, NODE_ENGINE_AND);
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 11, 7);
+    f = filter_new(8);
+    leaf(f, NODE_ENGINE_IS_NOT_NULL, CAT, 0);
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 2, 2);
+}
+
+Test(node_engine, in_over_a_null_cell_is_unknown)
+{
+    filter_t *f = filter_new(8);
+    leaf(f, NODE_ENGINE_IN, CAT, 2, txt("a"), txt("b"));
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 4, 3);   /* r5, r7, r10, r11: not r3, r9 */
+}
+
+Test(node_engine, true_terms_combine)
+{
+    filter_t *f = filter_new(8);
+    op(f, NODE_ENGINE_TRUE);
+    expect(f, 11, 7);
+    f = filter_new(8);
+    op(f, NODE_ENGINE_TRUE);
+    op(f, NODE_ENGINE_NOT);
+    expect(f, 0, 0);
+    f = filter_new(8);
+    op(f, NODE_ENGINE_TRUE);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("c"));
+    op(f, NODE_ENGINE_AND);
+    expect(f, 2, 1);
+}
+
+/* ---- grouping ---------------------------------------------------------- */
+
+Test(node_engine, groups_by_one_column_null_first_then_byte_order)
+{
+    node_engine_query_t q = {.dataset = 0, .ngroup = 1, .group = {CAT}, .measure = -1};
+    node_engine_result_t *r = run(&q);
+    static const struct {
+        const char *v;
+        uint64_t records, persons;
+    } want[] = {{"NULL", 2, 2}, {"B", 1, 1}, {"a", 2, 1}, {"ab", 1, 1}, {"b", 3, 2},
+                {"c", 2, 1}};
+    cr_assert_eq(r->ngroups, 6);
+    for (size_t i = 0; i < 6; i++) {
+        cr_assert_str_eq(cell(CAT, &r->groups[i], 0), want[i].v, "group %zu", i);
+        cr_assert_eq(r->groups[i].records, want[i].records, "group %zu", i);
+        cr_assert_eq(r->groups[i].persons, want[i].persons, "group %zu", i);
+    }
+    cr_assert_eq(r->total.records, 11);
+    cr_assert_eq(r->total.persons, 7);
+    node_engine_result_destroy(&r);
+}
+
+Test(node_engine, the_total_counts_persons_once_across_groups)
+{
+    node_engine_query_t q = {.dataset = 0, .ngroup = 1, .group = {G2}, .measure = -1};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 3);
+    cr_assert_str_eq(cell(G2, &r->groups[0], 0), "NULL");
+    cr_assert_eq(r->groups[0].records, 3);
+    cr_assert_eq(r->groups[0].persons, 3);
+    cr_assert_str_eq(cell(G2, &r->groups[1], 0), "X");
+    cr_assert_eq(r->groups[1].records, 4);
+    cr_assert_eq(r->groups[1].persons, 4);
+    cr_assert_str_eq(cell(G2, &r->groups[2], 0), "Y");
+    cr_assert_eq(r->groups[2].records, 4);
+    cr_assert_eq(r->groups[2].persons, 4);
+    /* 3 + 4 + 4 persons in the groups, 7 distinct in all. */
+    cr_assert_eq(r->total.records, 11);
+    cr_assert_eq(r->total.persons, 7);
+    node_engine_result_destroy(&r);
+}
+
+Test(node_engine, groups_by_two_columns_in_order)
+{
+    node_engine_query_t q = {.dataset = 0, .ngroup = 2, .group = {G2, G3}, .measure = -1};
+    node_engine_result_t *r = run(&q);
+    static const struct {
+        const char *a, *b;
+        uint64_t records, persons;
+    } want[] = {{"NULL", "p", 1, 1}, {"NULL", "q", 2, 2}, {"X", "p", 3, 3},
+                {"X", "q", 1, 1},    {"Y", "NULL", 1, 1}, {"Y", "p", 3, 3}};
+    cr_assert_eq(r->ngroups, 6);
+    for (size_t i = 0; i < 6; i++) {
+        cr_assert_str_eq(cell(G2, &r->groups[i], 0), want[i].a, "group %zu", i);
+        cr_assert_str_eq(cell(G3, &r->groups[i], 1), want[i].b, "group %zu", i);
+        cr_assert_eq(r->groups[i].records, want[i].records, "group %zu", i);
+        cr_assert_eq(r->groups[i].persons, want[i].persons, "group %zu", i);
+    }
+    cr_assert_eq(r->total.records, 11);
+    cr_assert_eq(r->total.persons, 7);
+    node_engine_result_destroy(&r);
+}
+
+Test(node_engine, groups_by_three_columns_under_a_filter)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NOT_NULL, N, 0);
+    node_engine_query_t q = query(f);
+    q.ngroup = 3;
+    q.group[0] = CAT;
+    q.group[1] = G2;
+    q.group[2] = G3;
+    node_engine_result_t *r = run(&q);
+    static const char *const want[][3] = {
+        {"NULL", "NULL", "q"}, {"NULL", "X", "q"}, {"B", "Y", "p"},
+        {"a", "X", "p"},       {"ab", "Y", "NULL"}, {"b", "X", "p"},
+        {"b", "Y", "p"},       {"c", "X", "p"},    {"c", "Y", "p"}};
+    cr_assert_eq(r->ngroups, 9);
+    for (size_t i = 0; i < 9; i++) {
+        cr_assert_str_eq(cell(CAT, &r->groups[i], 0), want[i][0], "group %zu", i);
+        cr_assert_str_eq(cell(G2, &r->groups[i], 1), want[i][1], "group %zu", i);
+        cr_assert_str_eq(cell(G3, &r->groups[i], 2), want[i][2], "group %zu", i);
+        cr_assert_eq(r->groups[i].records, 1);
+        cr_assert_eq(r->groups[i].persons, 1);
+    }
+    cr_assert_eq(r->total.records, 9);
+    cr_assert_eq(r->total.persons, 7);
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+Test(node_engine, groups_only_the_matching_records)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, CAT, 2, txt("b"), txt("c"));
+    node_engine_query_t q = query(f);
+    q.ngroup = 1;
+    q.group[0] = G3;
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 2);
+    cr_assert_str_eq(cell(G3, &r->groups[0], 0), "p");
+    cr_assert_eq(r->groups[0].records, 4);
+    cr_assert_eq(r->groups[0].persons, 2);
+    cr_assert_str_eq(cell(G3, &r->groups[1], 0), "q");
+    cr_assert_eq(r->groups[1].records, 1);
+    cr_assert_eq(r->groups[1].persons, 1);
+    cr_assert_eq(r->total.records, 5);
+    cr_assert_eq(r->total.persons, 3);
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+Test(node_engine, a_filter_matching_nothing_has_no_groups)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("nothing"));
+    node_engine_query_t q = query(f);
+    q.ngroup = 2;
+    q.group[0] = CAT;
+    q.group[1] = G2;
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 0);
+    cr_assert_eq(r->total.records, 0);
+    cr_assert_eq(r->total.persons, 0);
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+/* ---- SUM and MEAN ------------------------------------------------------ */
+
+Test(node_engine, sums_an_integer_column_by_group_over_nulls)
+{
+    node_engine_query_t q = {.dataset = 0, .ngroup = 1, .group = {G2}, .measure = N};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 3);
+    /* NULL group: r4, r8 (n NULL), r9 (2). */
+    cr_assert_eq(r->groups[0].records, 3);
+    cr_assert_eq(r->groups[0].measured, 1);
+    cr_assert_eq(r->groups[0].measured_persons, 1);
+    cr_assert_eq(r->groups[0].sum, 2.0);
+    /* X: -3, 0, 5, -3. */
+    cr_assert_eq(r->groups[1].measured, 4);
+    cr_assert_eq(r->groups[1].measured_persons, 4);
+    cr_assert_eq(r->groups[1].sum, -1.0);
+    /* Y: 5, 100, 7, 50. */
+    cr_assert_eq(r->groups[2].measured, 4);
+    cr_assert_eq(r->groups[2].measured_persons, 4);
+    cr_assert_eq(r->groups[2].sum, 162.0);
+    cr_assert_eq(r->total.records, 11);
+    cr_assert_eq(r->total.persons, 7);
+    cr_assert_eq(r->total.measured, 9);
+    cr_assert_eq(r->total.measured_persons, 7);
+    cr_assert_eq(r->total.sum, 163.0);
+    node_engine_result_destroy(&r);
+}
+
+Test(node_engine, a_group_whose_values_are_all_null_still_appears)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("a"));
+    node_engine_query_t q = query(f);
+    q.ngroup = 1;
+    q.group[0] = G2;
+    q.measure = N;
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 2);
+    cr_assert_str_eq(cell(G2, &r->groups[0], 0), "NULL");
+    cr_assert_eq(r->groups[0].records, 1);
+    cr_assert_eq(r->groups[0].measured, 0);
+    cr_assert_eq(r->groups[0].measured_persons, 0);
+    cr_assert_eq(r->groups[0].sum, 0.0);
+    cr_assert_str_eq(cell(G2, &r->groups[1], 0), "X");
+    cr_assert_eq(r->groups[1].measured, 1);
+    cr_assert_eq(r->groups[1].measured_persons, 1);
+    cr_assert_eq(r->groups[1].sum, -3.0);
+    cr_assert_eq(r->total.records, 2);
+    cr_assert_eq(r->total.measured, 1);
+    cr_assert_eq(r->total.measured_persons, 1);
+    cr_assert_eq(r->total.sum, -3.0);
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+Test(node_engine, sums_a_decimal_column_counting_persons_once)
+{
+    node_engine_query_t q = {.dataset = 0, .measure = X};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->total.records, 11);
+    cr_assert_eq(r->total.measured, 9);
+    /* Person 30 has two values (r1, r6), person 10 two (r2, r4). */
+    cr_assert_eq(r->total.measured_persons, 6);
+    cr_assert_float_eq(r->total.sum, 123.975, 1e-9);
+    node_engine_result_destroy(&r);
+}
+
+/* ---- limits and refusals ----------------------------------------------- */
+
+Test(node_engine, refuses_grouping_by_a_column_that_is_not_categorical)
+{
+    static const struct {
+        size_t col;
+        const char *cause;
+    } cases[] = {
+        {N, "cannot GROUP BY 'n': its type is integer, and only categorical columns can be "
+            "grouped"},
+        {X, "cannot GROUP BY 'x': its type is decimal, and only categorical columns can be "
+            "grouped"},
+        {D, "cannot GROUP BY 'd': its type is date, and only categorical columns can be "
+            "grouped"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        node_engine_query_t q = {.dataset = 0, .ngroup = 2, .group = {CAT, cases[i].col},
+                                 .measure = -1};
+        refused(&q, HEARTH_ERR_REFUSED, cases[i].cause);
+    }
+}
+
+Test(node_engine, refuses_a_measure_that_is_not_numeric)
+{
+    node_engine_query_t q = {.dataset = 0, .measure = CAT};
+    refused(&q, HEARTH_ERR_REFUSED, "cannot sum 'cat': its type is categorical, and SUM and "
+            "MEAN need an integer or decimal column");
+    q.measure = D;
+    refused(&q, HEARTH_ERR_REFUSED, "cannot sum 'd': its type is date, and SUM and MEAN need "
+            "an integer or decimal column");
+}
+
+Test(node_engine, refuses_values_of_the_wrong_kind)
+{
+    const char *m = "malformed filter term";
+    expect_refused1(NODE_ENGINE_EQ, CAT, num(1), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_EQ, CAT, dec(1.5), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_EQ, N, txt("5"), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_LT, X, txt("2.5"), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_EQ, X, dec(NAN), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_EQ, N, dec(NAN), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_EQ, D, num(19000), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_EQ, D, txt("2023-02-29"), HEARTH_ERR_PROTO, m);
+    expect_refused1(NODE_ENGINE_EQ, D, txt("31/01/2024"), HEARTH_ERR_PROTO, m);
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, N, 3, num(1), num(2), txt("3"));
+    node_engine_query_t q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, m);
+    filter_free(f);
+}
+
+Test(node_engine, refuses_malformed_programs)
+{
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("a"));
+    op(f, NODE_ENGINE_AND);
+    node_engine_query_t q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter");
+    filter_free(f);
+    f = filter_new(4);
+    op(f, NODE_ENGINE_NOT);
+    q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter");
+    filter_free(f);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("a"));
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter");
+    filter_free(f);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_TRUE, 0, 1, txt("a"));
+    q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    filter_free(f);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, N, 1, num(1));
+    q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    filter_free(f);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, N, 0);
+    q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    filter_free(f);
+    f = filter_new(4);
+    leaf(f, (node_engine_op_t)99, N, 0);
+    q = query(f);
+    refused(&q, HEARTH_ERR_PROTO, "unknown filter operator");
+    filter_free(f);
+}
+
+Test(node_engine, refuses_unknown_datasets_and_columns)
+{
+    node_engine_query_t q = {.dataset = 1, .measure = -1};
+    refused(&q, HEARTH_ERR_NOT_FOUND, "no such dataset");
+    q = (node_engine_query_t){.dataset = 0, .ngroup = 1, .group = {NCOLS}, .measure = -1};
+    refused(&q, HEARTH_ERR_NOT_FOUND, "no column 6 in dataset t");
+    q = (node_engine_query_t){.dataset = 0, .measure = NCOLS};
+    refused(&q, HEARTH_ERR_NOT_FOUND, "no column 6 in dataset t");
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NULL, 1000, 0);
+    q = query(f);
+    refused(&q, HEARTH_ERR_NOT_FOUND, "no column 1000 in dataset t");
+    filter_free(f);
+}
+
+Test(node_engine, refuses_over_the_limits)
+{
+    node_engine_query_t q = {.dataset = 0, .ngroup = 4, .group = {CAT, G2, G3}, .measure = -1};
+    refused(&q, HEARTH_ERR_TOO_BIG, "at most 3 GROUP BY columns");
+    filter_t *f = filter_new(NODE_ENGINE_MAX_TERMS + 1);
+    for (int i = 0; i < NODE_ENGINE_MAX_TERMS + 1; i++)
+        op(f, NODE_ENGINE_TRUE);
+    q = query(f);
+    refused(&q, HEARTH_ERR_TOO_BIG, "filter has 4097 terms (limit 4096)");
+    filter_free(f);
+    f = filter_new(2);
+    node_engine_value_t *many = calloc(NODE_ENGINE_MAX_VALUES + 1, sizeof *many);
+    for (int i = 0; i < NODE_ENGINE_MAX_VALUES + 1; i++)
+        many[i] = num(i);
+    f->t[0] = (node_engine_term_t){.op = NODE_ENGINE_IN, .column = N,
+                                   .nvalues = NODE_ENGINE_MAX_VALUES + 1, .values = many};
+    f->nt = 1;
+    q = query(f);
+    refused(&q, HEARTH_ERR_TOO_BIG, "filter has more than 10000 values");
+    /* At the limit it answers: 5 and 100 are in 0..9999, and -3 is not. */
+    f->t[0].nvalues = NODE_ENGINE_MAX_VALUES;
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->total.records, 7);
+    node_engine_result_destroy(&r);
+    free(many);
+    filter_free(f);
+}
+
+Test(node_engine, answers_a_right_deep_filter_at_the_term_limit_without_recursion)
+{
+    /* 2048 leaves pushed before any operator: the deepest stack the term
+     * limit allows. */
+    filter_t *f = filter_new(NODE_ENGINE_MAX_TERMS);
+    for (int i = 0; i < 2048; i++)
+        leaf(f, i % 2 ? NODE_ENGINE_IS_NOT_NULL : NODE_ENGINE_GE, N, i % 2 ? 0 : 1, num(-i));
+    for (int i = 0; i < 2047; i++)
+        op(f, NODE_ENGINE_AND);
+    op(f, NODE_ENGINE_NOT);
+    cr_assert_eq(f->nt, NODE_ENGINE_MAX_TERMS);
+    /* NOT (n >= 0 AND n IS NOT NULL AND ...): n < 0 (r2, r10) is TRUE, and
+     * so is n NULL (r4, r8), where IS NOT NULL is FALSE. */
+    expect(f, 4, 3);
+}
+
+Test(node_engine, answers_a_long_or_chain)
+{
+    filter_t *f = filter_new(NODE_ENGINE_MAX_TERMS);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("c"));
+    char (*names)[8] = calloc(2000, sizeof *names);
+    for (int i = 0; i < 2000; i++) {
+        snprintf(names[i], sizeof names[i], "w%d", i);
+        leaf(f, NODE_ENGINE_EQ, CAT, 1, txt(names[i]));
+        op(f, NODE_ENGINE_OR);
+    }
+    expect(f, 2, 1);
+    free(names);
+}
+
+/* ---- large dictionaries ------------------------------------------------ */
+
+Test(node_engine, in_and_grouping_over_a_large_dictionary)
+{
+    /* 70000 distinct values: IN searches instead of using a bitmap, and a
+     * two-column grouping (70001 x 70001 combinations) uses the hash. */
+    static const char *const cols[] = {"u", "v"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL, NODE_COL_CATEGORICAL};
+    int64_t id = create("a_wide", 2, cols, types);
+    exec("BEGIN");
+    char u[16], v[16];
+    for (int i = 0; i < 70000; i++) {
+        snprintf(u, sizeof u, "u%05d", i);
+        snprintf(v, sizeof v, "v%05d", 69999 - i);
+        add_row(id, i / 2, 2, types, (const char *const[]){u, i == 5 ? NULL : v});
+    }
+    exec("COMMIT");
+    load();
+    cr_assert_eq(node_engine_find(engine, "a_wide"), 0);
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_IN, 0, 4, txt("u00001"), txt("u69999"), txt("nope"), txt("u00000"));
+    expect(f, 3, 2);
+    node_engine_query_t q = {.dataset = 0, .ngroup = 2, .group = {1, 0}, .measure = -1};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 70000);
+    /* The NULL v first, then v00000 (u69999) upwards. */
+    cr_assert_eq(r->groups[0].codes[0], 0);
+    cr_assert_str_eq(node_engine_text(engine, 0, 0, r->groups[0].codes[1], NULL), "u00005");
+    cr_assert_str_eq(node_engine_text(engine, 0, 1, r->groups[1].codes[0], NULL), "v00000");
+    cr_assert_str_eq(node_engine_text(engine, 0, 0, r->groups[1].codes[1], NULL), "u69999");
+    cr_assert_str_eq(node_engine_text(engine, 0, 0, r->groups[69999].codes[1], NULL),
+                     "u00000");
+    for (size_t i = 0; i < r->ngroups; i++)
+        cr_assert_eq(r->groups[i].records, 1);
+    cr_assert_eq(r->total.records, 70000);
+    cr_assert_eq(r->total.persons, 35000);
+    node_engine_result_destroy(&r);
+}
+
+/* ---- against SQLite ---------------------------------------------------- */
+
+typedef struct {
+    uint64_t x;
+} rng_t;
+
+static uint32_t rnd(rng_t *r, uint32_t n)
+{
+    r->x = r->x * 6364136223846793005u + 1442695040888963407u;
+    return (uint32_t)(r->x >> 33) % n;
+}
+
+static const char *const CATS[] = {"a", "ab", "B", "b", "ba", "", "\xc3\xa9", "c"};
+static const char *const DATES[] = {"1969-12-31", "1970-01-01", "2000-02-29", "2024-01-31",
+                                    "2024-03-01"};
+static const double REALS[] = {-1.5, 0, 0.25, 2.5, 3, 1e6};
+
+/* A random value suited to column col, with its SQL binding. */
+static node_engine_value_t random_value(rng_t *g, size_t col)
+{
+    switch (col) {
+    case CAT:
+    case G2:
+    case G3:
+        return rnd(g, 6) ? txt(CATS[rnd(g, 8)]) : txt("zz");
+    case N:
+        return rnd(g, 2) ? num((int64_t)rnd(g, 13) - 6) : dec((double)rnd(g, 25) / 2 - 6);
+    case X:
+        return rnd(g, 2) ? dec(REALS[rnd(g, 6)]) : num((int64_t)rnd(g, 7) - 3);
+    default:
+        return rnd(g, 5) ? txt(DATES[rnd(g, 5)]) : txt("2010-06-15");
+    }
+}
+
+static void bind_value(sqlite3_stmt *st, int p, const node_engine_value_t *v)
+{
+    if (v->kind == NODE_ENGINE_VALUE_TEXT)
+        sqlite3_bind_text(st, p, v->text, (int)v->len, SQLITE_STATIC);
+    else if (v->kind == NODE_ENGINE_VALUE_INTEGER)
+        sqlite3_bind_int64(st, p, v->integer);
+    else
+        sqlite3_bind_double(st, p, v->decimal);
+}
+
+/* Appends a random filter of about `size` leaves to f, in postfix, and
+ * the same filter as SQL (numbered parameters in postfix order) to *sql.
+ * Recursion is fine here: the test's own trees are shallow. */
+static void random_filter(rng_t *g, filter_t *f, int size, char *sql, size_t cap, int *param)
+{
+    size_t at = strlen(sql);
+    if (size <= 1) {
+        size_t col = rnd(g, NCOLS);
+        int o = 1 + (int)rnd(g, 10);   /* EQ .. IS_NOT_NULL */
+        const char *name[] = {"", "=", "!=", "<", "<=", ">", ">="};
+        if (o <= NODE_ENGINE_GE) {
+            leaf(f, (node_engine_op_t)o, col, 1, random_value(g, col));
+            snprintf(sql + at, cap - at, "(a%zu %s ?%d)", col, name[o], (*param)++);
+        } else if (o == NODE_ENGINE_IN) {
+            int n = 1 + (int)rnd(g, 3);
+            node_engine_value_t v[3] = {random_value(g, col), random_value(g, col),
+                                        random_value(g, col)};
+            leaf(f, NODE_ENGINE_IN, col, n, v[0], v[1], v[2]);
+            at += (size_t)snprintf(sql + at, cap - at, "(a%zu IN (", col);
+            for (int i = 0; i < n; i++)
+                at += (size_t)snprintf(sql + at, cap - at, "%s?%d", i ? ", " : "", (*param)++);
+            snprintf(sql + at, cap - at, "))");
+        } else if (o == NODE_ENGINE_BETWEEN) {
+            leaf(f, NODE_ENGINE_BETWEEN, col, 2, random_value(g, col), random_value(g, col));
+            snprintf(sql + at, cap - at, "(a%zu BETWEEN ?%d AND ?%d)", col, *param,
+                     *param + 1);
+            *param += 2;
+        } else {
+            leaf(f, (node_engine_op_t)o, col, 0);
+            snprintf(sql + at, cap - at, "(a%zu IS %sNULL)", col,
+                     o == NODE_ENGINE_IS_NULL ? "" : "NOT ");
+        }
+        return;
+    }
+    uint32_t kind = rnd(g, 3);
+    if (kind == 0) {
+        snprintf(sql + at, cap - at, "(NOT ");
+        random_filter(g, f, size - 1, sql, cap, param);
+        op(f, NODE_ENGINE_NOT);
+    } else {
+        int left = 1 + (int)rnd(g, (uint32_t)size - 1);
+        snprintf(sql + at, cap - at, "(");
+        random_filter(g, f, left, sql, cap, param);
+        at = strlen(sql);
+        snprintf(sql + at, cap - at, kind == 1 ? " AND " : " OR ");
+        random_filter(g, f, size - left, sql, cap, param);
+        op(f, kind == 1 ? NODE_ENGINE_AND : NODE_ENGINE_OR);
+    }
+    at = strlen(sql);
+    snprintf(sql + at, cap - at, ")");
+}
+
+Test(node_engine, agrees_with_sqlite_on_random_filters_and_groupings, .timeout = 120)
+{
+    /* 3000 rows of 900 persons with values drawn from small sets (so that
+     * filters hit), NULLs in every column. */
+    static const char *const cols[] = {"cat", "g2", "g3", "n", "x", "d"};
+    int64_t id = create("a_random", NCOLS, cols, T_TYPES);
+    rng_t g = {42};
+    exec("BEGIN");
+    char nbuf[32], xbuf[32];
+    for (int i = 0; i < 3000; i++) {
+        const char *cells[NCOLS];
+        cells[CAT] = rnd(&g, 8) ? CATS[rnd(&g, 8)] : NULL;
+        cells[G2] = rnd(&g, 6) ? CATS[rnd(&g, 3)] : NULL;
+        cells[G3] = rnd(&g, 6) ? CATS[3 + rnd(&g, 4)] : NULL;
+        snprintf(nbuf, sizeof nbuf, "%d", (int)rnd(&g, 11) - 5);
+        cells[N] = rnd(&g, 7) ? nbuf : NULL;
+        snprintf(xbuf, sizeof xbuf, "%.17g", REALS[rnd(&g, 6)]);
+        cells[X] = rnd(&g, 7) ? xbuf : NULL;
+        cells[D] = rnd(&g, 7) ? DATES[rnd(&g, 5)] : NULL;
+        add_row(id, rnd(&g, 900) * 7, NCOLS, T_TYPES, cells);
+    }
+    exec("COMMIT");
+    load();
+    cr_assert_eq(node_engine_find(engine, "a_random"), 0);
+    sqlite3 *db = node_store_db(store);
+    for (int round = 0; round < 300; round++) {
+        filter_t *f = filter_new(64);
+        char where[4096] = "";
+        int param = 1;
+        int size = 1 + (int)rnd(&g, 6);
+        random_filter(&g, f, size, where, sizeof where, &param);
+        node_engine_query_t q = query(f);
+        q.ngroup = rnd(&g, 4);
+        static const size_t groupable[] = {CAT, G2, G3};
+        for (size_t k = 0; k < q.ngroup; k++)
+            q.group[k] = groupable[(k + round) % 3];
+        q.measure = rnd(&g, 3) == 0 ? -1 : (rnd(&g, 2) ? N : X);
+        char gcols[64] = "", sql[8192];
+        for (size_t k = 0; k < q.ngroup; k++)
+            snprintf(gcols + strlen(gcols), sizeof gcols - strlen(gcols), "a%zu, ", q.group[k]);
+        int m = q.measure >= 0 ? q.measure : 0;
+        snprintf(sql, sizeof sql, "SELECT %sCOUNT(*), COUNT(DISTINCT person), COUNT(a%d), "
+                 "COUNT(DISTINCT CASE WHEN a%d IS NOT NULL THEN person END), "
+                 "TOTAL(a%d) FROM d_%lld WHERE %s", gcols, m, m, m, (long long)id, where);
+        if (q.ngroup > 0) {
+            gcols[strlen(gcols) - 2] = '\0';
+            snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " GROUP BY %s ORDER BY %s",
+                     gcols, gcols);
+        }
+        sqlite3_stmt *st = NULL;
+        cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+                     sqlite3_errmsg(db));
+        int p = 1;
+        for (size_t t = 0; t < f->nt; t++)
+            for (size_t v = 0; v < f->t[t].nvalues; v++)
+                bind_value(st, p++, &f->t[t].values[v]);
+        node_engine_result_t *r = run(&q);
+        size_t row = 0;
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            int c = (int)q.ngroup;
+            const node_engine_group_t *e = q.ngroup ? &r->groups[row] : &r->total;
+            if (q.ngroup == 0 && sqlite3_column_int64(st, 0) == 0)
+                break;   /* an aggregate without GROUP BY always has a row */
+            cr_assert_lt(row, q.ngroup ? r->ngroups : 1, "round %d: %s", round, sql);
+            for (size_t k = 0; k < q.ngroup; k++) {
+                const char *want = (const char *)sqlite3_column_text(st, (int)k);
+                const char *got = node_engine_text(engine, 0, q.group[k], e->codes[k], NULL);
+                cr_assert((want == NULL) == (got == NULL), "round %d group %zu", round, row);
+                if (want)
+                    cr_assert_str_eq(got, want, "round %d group %zu", round, row);
+            }
+            cr_assert_eq(e->records, (uint64_t)sqlite3_column_int64(st, c), "round %d: %s",
+                         round, sql);
+            cr_assert_eq(e->persons, (uint64_t)sqlite3_column_int64(st, c + 1),
+                         "round %d: %s", round, sql);
+            if (q.measure >= 0) {
+                cr_assert_eq(e->measured, (uint64_t)sqlite3_column_int64(st, c + 2),
+                             "round %d: %s", round, sql);
+                cr_assert_eq(e->measured_persons, (uint64_t)sqlite3_column_int64(st, c + 3),
+                             "round %d: %s", round, sql);
+                cr_assert_float_eq(e->sum, sqlite3_column_double(st, c + 4), 1e-6,
+                                   "round %d: %s", round, sql);
+            }
+            row++;
+        }
+        cr_assert_eq(step == SQLITE_DONE || step == SQLITE_ROW, true);
+        cr_assert_eq(row, q.ngroup ? r->ngroups : (r->total.records ? 1u : 0u),
+                     "round %d: %s", round, sql);
+        sqlite3_finalize(st);
+        node_engine_result_destroy(&r);
+        filter_free(f);
+    }
+}
+
+Test(node_engine, destroy_is_null_safe)
+{
+    node_engine_destroy(NULL);
+    node_engine_t *e = NULL;
+    node_engine_destroy(&e);
+    node_engine_result_destroy(NULL);
+    node_engine_result_t *r = NULL;
+    node_engine_result_destroy(&r);
+    cr_assert_null(r);
+}
