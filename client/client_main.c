@@ -103,12 +103,10 @@ static int cmd_query(const char *config, const char *format, const char *project
     }
     char *cause = NULL;
     client_config_t *cfg = NULL;
-    client_rpc_t *rpc = NULL;
     Hearth__Envelope *rep = NULL;
     int status = EXIT_ERROR;
     hearth_err_t rc;
-    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK ||
-        (rc = client_rpc_open(cfg, &rpc, &cause)) != HEARTH_OK)
+    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK)
         goto done;
     Hearth__QueryRequest q = HEARTH__QUERY_REQUEST__INIT;
     q.sql = sql;
@@ -116,13 +114,9 @@ static int cmd_query(const char *config, const char *format, const char *project
     Hearth__Envelope req = HEARTH__ENVELOPE__INIT;
     req.body_case = HEARTH__ENVELOPE__BODY_QUERY;
     req.query = &q;
-    if ((rc = client_rpc_call(rpc, &req, cfg->timeout_ms, &rep, &cause)) != HEARTH_OK)
+    if ((rc = client_rpc_ask(cfg, &req, HEARTH__ENVELOPE__BODY_RESULT, &rep,
+                             &cause)) != HEARTH_OK)
         goto done;
-    if (rep->body_case != HEARTH__ENVELOPE__BODY_RESULT) {
-        hearth_cause_set(&cause, "the gateway sent an unexpected reply");
-        rc = HEARTH_ERR_PROTO;
-        goto done;
-    }
     const Hearth__QueryResult *r = rep->result;
     status = exit_for(r);
     if (r->usage_error && fmt != CLIENT_FORMAT_JSON) {
@@ -145,7 +139,6 @@ done:
     free(cause);
     free(sql);
     proto_free(&rep);
-    client_rpc_destroy(&rpc);
     client_config_destroy(&cfg);
     return status;
 }
@@ -154,24 +147,18 @@ static int cmd_status(const char *config)
 {
     char *cause = NULL;
     client_config_t *cfg = NULL;
-    client_rpc_t *rpc = NULL;
     Hearth__Envelope *rep = NULL;
     hearth_err_t rc;
     int status = EXIT_ERROR;
-    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK ||
-        (rc = client_rpc_open(cfg, &rpc, &cause)) != HEARTH_OK)
+    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK)
         goto done;
     Hearth__StatusRequest sreq = HEARTH__STATUS_REQUEST__INIT;
     Hearth__Envelope req = HEARTH__ENVELOPE__INIT;
     req.body_case = HEARTH__ENVELOPE__BODY_STATUS_REQUEST;
     req.status_request = &sreq;
-    if ((rc = client_rpc_call(rpc, &req, cfg->timeout_ms, &rep, &cause)) != HEARTH_OK)
+    if ((rc = client_rpc_ask(cfg, &req, HEARTH__ENVELOPE__BODY_STATUS_REPLY, &rep,
+                             &cause)) != HEARTH_OK)
         goto done;
-    if (rep->body_case != HEARTH__ENVELOPE__BODY_STATUS_REPLY) {
-        hearth_cause_set(&cause, "the gateway sent an unexpected reply");
-        rc = HEARTH_ERR_PROTO;
-        goto done;
-    }
     for (size_t i = 0; i < rep->status_reply->n_nodes; i++) {
         const Hearth__NodeState *n = rep->status_reply->nodes[i];
         printf("%-24s %s\n", n->node ? n->node : "", n->connected ? "connected" : "not connected");
@@ -182,7 +169,6 @@ done:
         status = report(cause, rc);
     free(cause);
     proto_free(&rep);
-    client_rpc_destroy(&rpc);
     client_config_destroy(&cfg);
     return status;
 }
@@ -198,24 +184,18 @@ static int cmd_catalogue(const char *config, const char *format)
     }
     char *cause = NULL;
     client_config_t *cfg = NULL;
-    client_rpc_t *rpc = NULL;
     Hearth__Envelope *rep = NULL;
     hearth_err_t rc;
     int status = EXIT_ERROR;
-    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK ||
-        (rc = client_rpc_open(cfg, &rpc, &cause)) != HEARTH_OK)
+    if ((rc = client_config_load(config, &cfg, &cause)) != HEARTH_OK)
         goto done;
     Hearth__CatalogueRequest creq = HEARTH__CATALOGUE_REQUEST__INIT;
     Hearth__Envelope req = HEARTH__ENVELOPE__INIT;
     req.body_case = HEARTH__ENVELOPE__BODY_CATALOGUE_REQUEST;
     req.catalogue_request = &creq;
-    if ((rc = client_rpc_call(rpc, &req, cfg->timeout_ms, &rep, &cause)) != HEARTH_OK)
+    if ((rc = client_rpc_ask(cfg, &req, HEARTH__ENVELOPE__BODY_CATALOGUE_REPLY, &rep,
+                             &cause)) != HEARTH_OK)
         goto done;
-    if (rep->body_case != HEARTH__ENVELOPE__BODY_CATALOGUE_REPLY) {
-        hearth_cause_set(&cause, "the gateway sent an unexpected reply");
-        rc = HEARTH_ERR_PROTO;
-        goto done;
-    }
     char *text = client_catalogue_render(rep->catalogue_reply, fmt);
     if (text == NULL) {
         hearth_cause_set(&cause, "the catalogue is too large to display");
@@ -230,7 +210,6 @@ done:
         status = report(cause, rc);
     free(cause);
     proto_free(&rep);
-    client_rpc_destroy(&rpc);
     client_config_destroy(&cfg);
     return status;
 }

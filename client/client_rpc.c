@@ -132,3 +132,21 @@ hearth_err_t client_rpc_call(client_rpc_t *self, Hearth__Envelope *req, uint32_t
             return proto_recv(self->dealer, NULL, PROTO_MAX_CLIENT_MSG, NULL, 0, reply, cause);
     }
 }
+
+hearth_err_t client_rpc_ask(const client_config_t *cfg, Hearth__Envelope *req,
+                            Hearth__Envelope__BodyCase want, Hearth__Envelope **reply,
+                            char **cause)
+{
+    *reply = NULL;
+    client_rpc_t *rpc = NULL;
+    hearth_err_t rc = client_rpc_open(cfg, &rpc, cause);
+    if (rc == HEARTH_OK)
+        rc = client_rpc_call(rpc, req, cfg->timeout_ms, reply, cause);
+    if (rc == HEARTH_OK && (*reply)->body_case != want) {
+        hearth_cause_set(cause, "the gateway sent an unexpected reply");
+        proto_free(reply);
+        rc = HEARTH_ERR_PROTO;
+    }
+    client_rpc_destroy(&rpc);
+    return rc;
+}

@@ -23,4 +23,11 @@ hearth_err_t client_rpc_call(client_rpc_t *self, Hearth__Envelope *req, uint32_t
                              Hearth__Envelope **reply, char **cause)
     __attribute__((warn_unused_result));
 
+/* One whole exchange: connects with cfg, sends req, waits up to the
+ * config's timeout and checks that the reply's body is want (else
+ * HEARTH_ERR_PROTO). *reply is freed with proto_free. */
+hearth_err_t client_rpc_ask(const client_config_t *cfg, Hearth__Envelope *req,
+                            Hearth__Envelope__BodyCase want, Hearth__Envelope **reply,
+                            char **cause) __attribute__((warn_unused_result));
+
 #endif
