@@ -153,8 +153,9 @@ static void close_fds_from(int lowest)
 
 /* In the child after fork: a fresh process group, the test's death
  * forwarded, clean signal state and descriptors, then exec. Never
- * returns. out_fd and err_fd become standard output and error. */
-static void child_exec(char *const argv[], pid_t parent, int out_fd, int err_fd)
+ * returns. in_fd (or /dev/null when it is -1), out_fd and err_fd become
+ * standard input, output and error. */
+static void child_exec(char *const argv[], pid_t parent, int in_fd, int out_fd, int err_fd)
 {
     setpgid(0, 0);
 #ifdef __linux__
@@ -166,7 +167,8 @@ static void child_exec(char *const argv[], pid_t parent, int out_fd, int err_fd)
 #else
     (void)parent;
 #endif
-    int in_fd = open("/dev/null", O_RDONLY);
+    if (in_fd < 0)
+        in_fd = open("/dev/null", O_RDONLY);
     if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
         _exit(127);
     close_fds_from(3);
@@ -198,14 +200,14 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* Forks and execs argv with the given output descriptors. Returns the pid
- * or -1. */
-static pid_t spawn(char *const argv[], int out_fd, int err_fd)
+/* Forks and execs argv with the given descriptors (in_fd -1: /dev/null).
+ * Returns the pid or -1. */
+static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child_exec(argv, parent, out_fd, err_fd);
+        child_exec(argv, parent, in_fd, out_fd, err_fd);
     if (pid > 0)
         setpgid(pid, pid); /* both sides set it, so no kill(-pid) races the child */
     return pid;
@@ -251,7 +253,8 @@ static bool group_gone(pid_t pgid)
     return true;
 }
 
-int e2e_run(char *const argv[], unsigned timeout_ms, e2e_result_t *r)
+/* e2e_run with in_fd (or /dev/null when -1) as standard input. */
+static int run_with_input(char *const argv[], int in_fd, unsigned timeout_ms, e2e_result_t *r)
 {
     memset(r, 0, sizeof *r);
     r->status = E2E_NOT_STARTED;
@@ -261,7 +264,7 @@ int e2e_run(char *const argv[], unsigned timeout_ms, e2e_result_t *r)
         sbuf_add(&err, "e2e: pipe failed\n", 17);
         goto done;
     }
-    pid_t pid = spawn(argv, po[1], pe[1]);
+    pid_t pid = spawn(argv, in_fd, po[1], pe[1]);
     close_fd(&po[1]);
     close_fd(&pe[1]);
     if (pid < 0) {
@@ -307,6 +310,53 @@ done:
     return r->status;
 }
 
+int e2e_run(char *const argv[], unsigned timeout_ms, e2e_result_t *r)
+{
+    return run_with_input(argv, -1, timeout_ms, r);
+}
+
+int e2e_run_input(char *const argv[], const void *input, size_t len, unsigned timeout_ms,
+                  e2e_result_t *r)
+{
+    /* A file rather than a pipe: a pipe holds only 64 KiB, and writing more
+     * would wait on a child that is not yet reading. Unlinked at once, so
+     * nothing is left behind whatever happens. */
+    const char *base = getenv("TMPDIR");
+    char *path = e2e_asprintf("%s/hearth-e2e-input-XXXXXX", base && *base ? base : "/tmp");
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    free(path);
+    const char *p = input;
+    size_t left = len;
+    while (fd >= 0 && left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            fd = -1;
+            break;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        if (fd >= 0)
+            close(fd);
+        memset(r, 0, sizeof *r);
+        r->status = E2E_NOT_STARTED;
+        r->out = xstrdup("");
+        r->err = xstrdup("e2e: cannot write the input to a temporary file\n");
+        r->err_len = strlen(r->err);
+        return r->status;
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    int status = run_with_input(argv, fd, timeout_ms, r);
+    close(fd);
+    return status;
+}
+
 void e2e_result_free(e2e_result_t *r)
 {
     if (r == NULL)
@@ -342,7 +392,7 @@ e2e_proc_t *e2e_proc_start(char *const argv[], const char *err_path, char **why)
         close(err_fd);
         return NULL;
     }
-    pid_t pid = spawn(argv, po[1], err_fd);
+    pid_t pid = spawn(argv, -1, po[1], err_fd);
     close(err_fd);
     close_fd(&po[1]);
     if (pid < 0) {

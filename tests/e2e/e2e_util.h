@@ -52,6 +52,12 @@ typedef struct {
  * killed. Fills *r (release with e2e_result_free) and returns r->status. */
 int e2e_run(char *const argv[], unsigned timeout_ms, e2e_result_t *r);
 
+/* Runs argv as e2e_run does, with len bytes of input (any bytes, NULs
+ * included; borrowed) on its standard input. Fills *r and returns
+ * r->status. */
+int e2e_run_input(char *const argv[], const void *input, size_t len, unsigned timeout_ms,
+                  e2e_result_t *r);
+
 /* Frees what *r owns; NULL-safe, and safe to call twice. */
 void e2e_result_free(e2e_result_t *r);
 
