@@ -482,7 +482,19 @@ static void table_footer(out_t *o, const Hearth__QueryResult *r)
     uint32_t rounding = d ? d->rounding : 0;
 
     put_n(o, "\n", 1);
-    if (threshold == 0) {
+    const char *m = str_or_empty(r->measure);
+    if (strcmp(m, "sum") == 0 || strcmp(m, "mean") == 0) {
+        /* SUM and MEAN cells follow the people behind them, and are rounded
+         * their own way. */
+        put(o, "Cells behind 1\u2013");
+        put_u64(o, threshold);
+        put(o, strcmp(m, "sum") == 0 ? " people suppressed; sums rounded to the nearest "
+                                     : " people suppressed; means given to one decimal place; ");
+        if (strcmp(m, "sum") == 0) {
+            put_u64(o, rounding);
+            put(o, "; ");
+        }
+    } else if (threshold == 0) {
         put(o, "No small counts suppressed");
     } else if (threshold == 1) {
         put(o, "Counts of 1 suppressed");
@@ -491,7 +503,9 @@ static void table_footer(out_t *o, const Hearth__QueryResult *r)
         put_u64(o, threshold);
         put(o, " suppressed");
     }
-    if (rounding <= 1) {
+    if (strcmp(m, "sum") == 0 || strcmp(m, "mean") == 0) {
+        /* said above */
+    } else if (rounding <= 1) {
         put(o, "; released counts not rounded; ");
     } else {
         put(o, "; released counts rounded to the nearest ");

@@ -82,6 +82,18 @@ void gw_plan_destroy(gw_plan_t **self_p)
     *self_p = NULL;
 }
 
+/* Frees terms built for a sub-query that will not be sent. */
+static void free_terms(terms_t *t)
+{
+    Hearth__SubQuery *holder = hearth_malloc(sizeof *holder);
+    hearth__sub_query__init(holder);
+    holder->filter = t->terms;
+    holder->n_filter = t->n;
+    free_sub(holder);
+    t->terms = NULL;
+    t->n = 0;
+}
+
 static const Hearth__Dataset *find_dataset(const gw_plan_node_t *node, const char *name)
 {
     if (node->hello == NULL)
@@ -363,12 +375,18 @@ static hearth_err_t plan_part(const gw_query_t *q, const gw_plan_node_t *nodes, 
     }
     terms_t terms = {0};
     if (q->where && (rc = emit(q->where, ds, name, &terms, err)) != HEARTH_OK) {
-        Hearth__SubQuery *holder = hearth_malloc(sizeof *holder);
-        hearth__sub_query__init(holder);
-        holder->filter = terms.terms;
-        holder->n_filter = terms.n;
-        free_sub(holder);
+        free_terms(&terms);
         return rc;
+    }
+    size_t nvalues = 0;
+    for (size_t i = 0; i < terms.n; i++)
+        nvalues += terms.terms[i]->n_values;
+    if (terms.n > GW_PLAN_MAX_TERMS || nvalues > GW_PLAN_MAX_VALUES) {
+        set_err(err, q->where->offset, "the WHERE clause is too long for the nodes: %zu "
+                "conditions and operators with %zu values (limits %d and %d)", terms.n,
+                nvalues, GW_PLAN_MAX_TERMS, GW_PLAN_MAX_VALUES);
+        free_terms(&terms);
+        return HEARTH_ERR_TOO_BIG;
     }
     static const Hearth__Measure MEASURES[] = {
         [GW_MEASURE_COUNT_RECORDS] = HEARTH__MEASURE__MEASURE_COUNT_RECORDS,

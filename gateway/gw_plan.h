@@ -10,6 +10,12 @@
 
 #include <stdbool.h>
 
+/* A node's own limits on one sub-query (node/node_engine.h): the planner
+ * refuses past them, so the analyst gets a clear query error, not a node
+ * failure. */
+#define GW_PLAN_MAX_TERMS 4096
+#define GW_PLAN_MAX_VALUES 10000
+
 /* What the planner knows of one node: its name and the datasets it last
  * announced (NULL when it has never connected). Both borrowed. */
 typedef struct {

@@ -195,9 +195,13 @@ Hearth__QueryResult *gw_result_combine(const gw_plan_t *plan, Hearth__SubResult 
      * "total minus released cells" reveal it, so refuse the whole answer. */
     size_t total_groups = 0;
     for (size_t p = 0; p < plan->nparts; p++) {
-        bool bad = subs[p]->total == NULL;
+        /* Persons can never outnumber the records behind them; a node that
+         * says so could inflate another partner's small cell past the
+         * threshold in a UNION. */
+        bool bad = subs[p]->total == NULL || subs[p]->total->persons > subs[p]->total->records;
         for (size_t i = 0; i < subs[p]->n_groups && !bad; i++)
-            bad = subs[p]->groups[i]->n_group != plan->ngroup;
+            bad = subs[p]->groups[i]->n_group != plan->ngroup ||
+                  subs[p]->groups[i]->persons > subs[p]->groups[i]->records;
         if (bad)
             return gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
                                      "a node sent a malformed answer; nothing was released",

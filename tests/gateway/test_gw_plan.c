@@ -5,6 +5,7 @@
  * messages and offsets for unknown names and type errors, a node that never
  * connected, and the constructs this version refuses. */
 #include "gw_plan.h"
+#include "hearth_buf.h"
 #include "proto_codec.h"
 
 #include <criterion/criterion.h>
@@ -1012,4 +1013,29 @@ Test(gw_plan, destroy_is_null_safe)
     gw_plan_t *p = NULL;
     gw_plan_destroy(&p);
     cr_assert_null(p);
+}
+
+Test(gw_plan, refuses_a_filter_longer_than_the_nodes_accept)
+{
+    /* 2049 comparisons joined by 2048 ORs: 4097 postfix terms, one past
+     * what a node takes, refused here as the analyst's query error. */
+    hearth_buf_t sql;
+    hearth_buf_init(&sql, 1u << 20);
+    hearth_buf_adds(&sql, "SELECT COUNT(*) FROM trust.ae_attendances WHERE ward = 'w'");
+    for (int i = 1; i < 2049; i++)
+        hearth_buf_adds(&sql, " OR ward = 'w'");
+    gw_parse_limits_t limits = gw_parse_limits_default();
+    limits.max_query_len = 1u << 20;
+    gw_query_t *q = NULL;
+    gw_parse_error_t err;
+    cr_assert_eq(gw_parse(hearth_buf_str(&sql), sql.len, &limits, &q, &err), HEARTH_OK);
+    gw_plan_t *plan = NULL;
+    hearth_err_t rc = gw_plan_build(q, NODES, NNODES, "q-long", &plan, &err);
+    gw_query_destroy(&q);
+    hearth_buf_free(&sql);
+    cr_assert_null(plan);
+    cr_assert_eq(rc, HEARTH_ERR_TOO_BIG);
+    cr_assert_str_eq(err.message, "the WHERE clause is too long for the nodes: 4097 conditions "
+                     "and operators with 2049 values (limits 4096 and 10000)");
+    cr_assert_eq(err.offset, strlen("SELECT COUNT(*) FROM trust.ae_attendances WHERE "));
 }

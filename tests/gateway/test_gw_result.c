@@ -79,7 +79,9 @@ static Hearth__SubResult *sub_new_sum(uint64_t total_records, uint64_t total_per
     r->ok = 1;
     r->total = hearth_malloc(sizeof *r->total);
     hearth__group_count__init(r->total);
-    r->total->records = total_records;
+    /* A well-formed answer never has more persons than records; tests of
+     * COUNT(PERSONS) that give only persons get as many records. */
+    r->total->records = total_records > total_persons ? total_records : total_persons;
     r->total->persons = total_persons;
     r->total->sum = total_sum;
     return r;
@@ -101,7 +103,7 @@ static void sub_add_keys(Hearth__SubResult *r, size_t nkeys, Hearth__Value **key
         memcpy(g->group, keys, nkeys * sizeof *keys);
         g->n_group = nkeys;
     }
-    g->records = records;
+    g->records = records > persons ? records : persons;
     g->persons = persons;
     g->sum = sum;
     r->groups = hearth_reallocarray(r->groups, r->n_groups + 1, sizeof *r->groups);
@@ -877,9 +879,11 @@ Test(gw_result, releases_means_to_one_decimal_place_halves_away_from_zero)
     };
     size_t n = sizeof cases / sizeof *cases;
     gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, true, 1, 1, "ward");
-    Hearth__SubResult *a = sub_new_sum(54, 80, 86);
+    /* Records and sums are scaled by 4 (same means) so that each cell has
+     * at least as many records as its 8 persons. */
+    Hearth__SubResult *a = sub_new_sum(54 * 4, 80, 86 * 4);
     for (size_t i = 0; i < n; i++)
-        sub_add_sum(a, v_text(cases[i].key), cases[i].records, 10, cases[i].sum);
+        sub_add_sum(a, v_text(cases[i].key), cases[i].records * 4, 8, cases[i].sum * 4);
     Hearth__SubResult *subs[] = {a};
     gw_sdc_policy_t pol = defaults();
     Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-m2", 10000);
@@ -1175,4 +1179,27 @@ Test(gw_result, free_is_null_safe)
     Hearth__QueryResult *r = NULL;
     gw_result_free(&r);
     cr_assert_null(r);
+}
+
+Test(gw_result, refuses_an_answer_with_more_persons_than_records)
+{
+    /* A node claiming 40 persons behind 2 records could lift another
+     * partner's small cell past the threshold in a UNION: nothing is
+     * released. The helpers keep records >= persons, so break it here. */
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_RECORDS, 2, 1, "ward");
+    Hearth__SubResult *a = sub_new(10, 10);
+    sub_add(a, v_text("Abbey"), 10, 10);
+    Hearth__SubResult *b = sub_new(40, 40);
+    sub_add(b, v_text("Abbey"), 40, 40);
+    b->groups[0]->records = 2;
+    Hearth__SubResult *subs[] = {a, b};
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_combine(plan, subs, &pol, "q-bad", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_ERROR);
+    cr_assert_str_eq(r->reason, "a node sent a malformed answer; nothing was released");
+    cr_assert_eq(r->n_rows, 0);
+    gw_result_free(&r);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
 }
