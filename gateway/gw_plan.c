@@ -1,5 +1,6 @@
 #include "gw_plan.h"
 #include "hearth_buf.h"
+#include "hearth_date.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
 #include "proto_value.h"
@@ -246,17 +247,8 @@ static const char *type_name(Hearth__ColumnType t)
 /* True when s is a real calendar date written YYYY-MM-DD. */
 static bool iso_date(const char *s)
 {
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= max;
+    bool iso = false;
+    return hearth_date_parse(s, strlen(s), 1, 9999, NULL, &iso) == HEARTH_DATE_OK && iso;
 }
 
 /* A literal as the wire value the column compares with, or a type error:

@@ -1,4 +1,5 @@
 #include "keys_ident.h"
+#include "hearth_date.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -89,80 +90,17 @@ keys_ident_status_t keys_ident_nhs(const char *in, size_t len, char out[KEYS_NHS
     return KEYS_IDENT_OK;
 }
 
-/* Parses exactly n digits at p into *value; false if any is not a digit. */
-static bool parse_digits(const char *p, size_t n, unsigned *value)
-{
-    unsigned v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(p[i]))
-            return false;
-        v = v * 10 + (unsigned)(p[i] - '0');
-    }
-    *value = v;
-    return true;
-}
-
-/* Parses a 1- or 2-digit field at in[*pos] ending with sep; advances *pos
- * past sep. */
-static bool parse_short_field(const char *in, size_t len, size_t *pos, char sep,
-                              unsigned *value)
-{
-    size_t start = *pos, end = start;
-    while (end < len && end - start < 3 && is_digit(in[end]))
-        end++;
-    if (end == start || end - start > 2 || end >= len || in[end] != sep)
-        return false;
-    if (!parse_digits(in + start, end - start, value))
-        return false;
-    *pos = end + 1;
-    return true;
-}
-
-static bool is_leap(unsigned y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned days_in_month(unsigned y, unsigned m)
-{
-    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
 keys_ident_status_t keys_ident_dob(const char *in, size_t len, char out[KEYS_DOB_LEN + 1])
 {
-    unsigned y, m, d;
-
     trim(&in, &len);
     if (len == 0)
         return KEYS_IDENT_EMPTY;
-    if (len == KEYS_DOB_LEN && in[4] == '-' && in[7] == '-') {
-        if (!parse_digits(in, 4, &y) || !parse_digits(in + 5, 2, &m)
-            || !parse_digits(in + 8, 2, &d))
-            return KEYS_IDENT_BAD_FORMAT;
-    } else {
-        size_t pos = 0;
-        if (!parse_short_field(in, len, &pos, '/', &d)
-            || !parse_short_field(in, len, &pos, '/', &m)
-            || len - pos != 4 || !parse_digits(in + pos, 4, &y))
-            return KEYS_IDENT_BAD_FORMAT;
+    switch (hearth_date_parse(in, len, KEYS_DOB_YEAR_MIN, KEYS_DOB_YEAR_MAX, out, NULL)) {
+    case HEARTH_DATE_OK: return KEYS_IDENT_OK;
+    case HEARTH_DATE_BAD_FORMAT: return KEYS_IDENT_BAD_FORMAT;
+    case HEARTH_DATE_BAD_DATE: return KEYS_IDENT_BAD_DATE;
     }
-    if (y < KEYS_DOB_YEAR_MIN || y > KEYS_DOB_YEAR_MAX || m < 1 || m > 12 || d < 1
-        || d > days_in_month(y, m))
-        return KEYS_IDENT_BAD_DATE;
-
-    out[0] = (char)('0' + y / 1000);
-    out[1] = (char)('0' + y / 100 % 10);
-    out[2] = (char)('0' + y / 10 % 10);
-    out[3] = (char)('0' + y % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + m / 10);
-    out[6] = (char)('0' + m % 10);
-    out[7] = '-';
-    out[8] = (char)('0' + d / 10);
-    out[9] = (char)('0' + d % 10);
-    out[10] = '\0';
-    return KEYS_IDENT_OK;
+    return KEYS_IDENT_BAD_FORMAT;
 }
 
 /* True when in[0..len) equals word (lower case) ignoring ASCII case. */

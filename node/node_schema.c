@@ -1,4 +1,5 @@
 #include "node_schema.h"
+#include "hearth_date.h"
 #include "hearth_ini.h"
 #include "hearth_mem.h"
 #include "node_ingest.h"
@@ -103,58 +104,10 @@ bool node_schema_decimal(const char *s, size_t len, double *out)
     return true;
 }
 
-/* Reads n digits at p into *v; false if any is not a digit. */
-static bool digits(const char *p, size_t n, unsigned *v)
-{
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(p[i]))
-            return false;
-        *v = *v * 10 + (unsigned)(p[i] - '0');
-    }
-    return true;
-}
-
 bool node_schema_date(const char *s, size_t len, char out[NODE_SCHEMA_DATE_LEN + 1],
                       bool *iso)
 {
-    unsigned y, m, d;
-    bool is_iso = len == NODE_SCHEMA_DATE_LEN && s[4] == '-' && s[7] == '-';
-    if (is_iso) {
-        if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
-            return false;
-    } else {
-        /* D/M/YYYY to DD/MM/YYYY: the slashes are the only freedom. */
-        if (len < 8 || len > 10 || s[len - 5] != '/')
-            return false;
-        const char *slash = memchr(s, '/', len - 5);
-        if (slash == NULL)
-            return false;
-        size_t dlen = (size_t)(slash - s), mlen = len - 5 - dlen - 1;
-        if (dlen < 1 || dlen > 2 || mlen < 1 || mlen > 2 || !digits(s, dlen, &d) ||
-            !digits(slash + 1, mlen, &m) || !digits(s + len - 4, 4, &y))
-            return false;
-    }
-    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap))
-        return false;
-    if (out) {
-        out[0] = (char)('0' + y / 1000);
-        out[1] = (char)('0' + y / 100 % 10);
-        out[2] = (char)('0' + y / 10 % 10);
-        out[3] = (char)('0' + y % 10);
-        out[4] = '-';
-        out[5] = (char)('0' + m / 10);
-        out[6] = (char)('0' + m % 10);
-        out[7] = '-';
-        out[8] = (char)('0' + d / 10);
-        out[9] = (char)('0' + d % 10);
-        out[10] = '\0';
-    }
-    if (iso)
-        *iso = is_iso;
-    return true;
+    return hearth_date_parse(s, len, 1, 9999, out, iso) == HEARTH_DATE_OK;
 }
 
 /* ---- the schema file ------------------------------------------------- */
