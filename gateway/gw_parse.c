@@ -8,6 +8,7 @@
  * the analyst sees. Recursion happens only at '(', NOT and EXISTS, each of
  * which counts against max_depth; AND/OR chains are loops. */
 #include "gw_parse.h"
+#include "hearth_date.h"
 
 #include "hearth_buf.h"
 #include "hearth_mem.h"
@@ -712,19 +713,8 @@ static void leave(parser_t *p)
 /* Real calendar date written YYYY-MM-DD, years 0001-9999. */
 static bool valid_date(const char *s)
 {
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !is_digit((unsigned char)s[i]))
-            return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
+    bool iso = false;
+    return hearth_date_parse(s, strlen(s), 1, 9999, NULL, &iso) == HEARTH_DATE_OK && iso;
 }
 
 /* Parses one literal; ctx completes "expected a literal <ctx>". On success

@@ -1,4 +1,5 @@
 #include "node_engine.h"
+#include "hearth_date.h"
 #include "hearth_buf.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
@@ -138,24 +139,15 @@ static uint32_t dict_rank(const col_t *c, const char *s, size_t len, bool or_equ
     return lo;
 }
 
-static bool leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 bool node_engine_parse_date(const char *s, size_t len, int64_t *days)
 {
-    if (len != 10 || s[4] != '-' || s[7] != '-')
+    /* Stored dates are always YYYY-MM-DD; hearth_date decides which exist. */
+    bool iso = false;
+    if (hearth_date_parse(s, len, 0, 9999, NULL, &iso) != HEARTH_DATE_OK || !iso)
         return false;
-    for (size_t i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
     int64_t y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int64_t m = (s[5] - '0') * 10 + (s[6] - '0');
     int64_t d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y)))
-        return false;
     /* Days from civil (proleptic Gregorian), after Howard Hinnant. */
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
