@@ -2,7 +2,9 @@
 #include "hearth_date.h"
 #include "hearth_buf.h"
 #include "hearth_mem.h"
+#include "keys_token.h"
 #include "proto_codec.h"
+#include "proto_cohort.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -49,6 +51,16 @@ typedef struct {
     size_t nrows;
     uint32_t *person;           /* per row, 1-based and non-decreasing */
     col_t *cols;                /* meta.ncolumns */
+    /* Per person p (1..npersons), for node_cohort: its rows are
+     * [first_row[p - 1], first_row[p]); its distinct tokens are
+     * tokens[tok_start[p - 1] .. tok_start[p]) (KEYS_TOKEN_LEN bytes each),
+     * the first tok_nnhs[p - 1] of them NHS-number tokens, then DOB+sex+
+     * postcode ones. One pool in person order, with no per-row copy. */
+    size_t npersons;
+    uint32_t *first_row;        /* npersons + 1 */
+    uint8_t *tokens;            /* owned; NULL when no person has a token */
+    uint32_t *tok_start;        /* npersons + 1 */
+    uint8_t *tok_nnhs;          /* npersons */
 } ds_t;
 
 struct node_engine_t {
@@ -90,6 +102,10 @@ static void ds_free(ds_t *d)
     free(d->meta.columns);
     free(d->meta.name);
     free(d->person);
+    free(d->first_row);
+    free(d->tokens);
+    free(d->tok_start);
+    free(d->tok_nnhs);
 }
 
 static void free_all(ds_t *ds, size_t n)
@@ -418,6 +434,149 @@ static void finish_numeric(col_t *c, rcol_t *rc, const uint32_t *perm, size_t nr
     }
 }
 
+/* Per person while its tokens are read: slots and tokens of each kind. */
+typedef struct {
+    uint8_t capn, capd;     /* slots: its rows with a token of the kind, capped */
+    uint8_t nnhs, ndsp;     /* distinct tokens in them so far */
+} tally_t;
+
+/* Table rows looked ahead of when reading tokens: the person's tally and
+ * slots, then its slot in the pool, are asked for this far ahead (the
+ * pool is written in person order while the rows come in table order). */
+#define TOKEN_AHEAD 16
+
+/* Builds each person's row range and distinct tokens (see ds_t). has[t]
+ * says which tokens table row t (in rec order) carries (bit 0 NHS, bit 1
+ * DOB+sex+postcode), perm[r] the table row of row r. The tokens are read in
+ * a second pass in rec order, straight into per-person slots sized from
+ * has (a person's rows, capped per kind), since a person's rows in rec
+ * order are its rows in first-seen order; repeats are dropped and the pool
+ * is then closed up in place. Its peak is thus 64 bytes a row, and no
+ * table-order copy of the tokens is ever held. */
+static hearth_err_t load_tokens(sqlite3 *db, ds_t *d, const uint8_t *has, const uint32_t *perm,
+                                char **cause)
+{
+    size_t n = d->nrows, np = d->npersons;
+    const uint32_t *person = d->person;
+    d->first_row = hearth_calloc(np + 1, sizeof *d->first_row);
+    d->tok_start = hearth_calloc(np + 1, sizeof *d->tok_start);
+    d->tok_nnhs = hearth_calloc(np + 1, sizeof *d->tok_nnhs);
+    tally_t *tally = hearth_calloc(np + 1, sizeof *tally);
+    uint32_t *row_person = hearth_reallocarray(NULL, n + 1, sizeof *row_person);
+    uint8_t *pool = NULL;
+    sqlite3_stmt *st = NULL;
+    hearth_err_t err = HEARTH_OK;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t p = person[r] - 1;
+        if (r == 0 || person[r] != person[r - 1])
+            d->first_row[p] = (uint32_t)r;
+        row_person[perm[r]] = p;
+        tally_t *y = &tally[p];
+        y->capn += (has[perm[r]] & 1) && y->capn < PROTO_COHORT_MAX_KIND_TOKENS;
+        y->capd += (has[perm[r]] & 2) && y->capd < PROTO_COHORT_MAX_KIND_TOKENS;
+    }
+    d->first_row[np] = (uint32_t)n;
+    /* Slots: tok_start[p] is person p + 1's first, until closed up. */
+    uint64_t total = 0;
+    for (size_t p = 0; p < np; p++) {
+        d->tok_start[p] = (uint32_t)total;
+        total += (uint64_t)tally[p].capn + tally[p].capd;
+        if (total > UINT32_MAX) {
+            hearth_cause_set(cause, "dataset %s holds more than %u tokens", d->meta.name,
+                             (unsigned)UINT32_MAX);
+            err = HEARTH_ERR_TOO_BIG;
+            goto done;
+        }
+    }
+    d->tok_start[np] = (uint32_t)total;
+    if (total == 0)
+        goto done;
+    pool = hearth_reallocarray(NULL, (size_t)total, KEYS_TOKEN_LEN);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT t_nhs, t_dsp FROM d_%lld ORDER BY rec",
+             (long long)d->meta.id);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        hearth_cause_set(cause, "dataset %s: %s", d->meta.name, sqlite3_errmsg(db));
+        err = HEARTH_ERR_DB;
+        goto done;
+    }
+    size_t t = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && t < n) {
+        if (t + 2 * TOKEN_AHEAD < n) {
+            uint32_t q = row_person[t + 2 * TOKEN_AHEAD];
+            __builtin_prefetch(&tally[q], 1);
+            __builtin_prefetch(&d->tok_start[q]);
+        }
+        if (t + TOKEN_AHEAD < n)
+            __builtin_prefetch(pool + (size_t)d->tok_start[row_person[t + TOKEN_AHEAD]] *
+                                          KEYS_TOKEN_LEN, 1);
+        uint32_t p = row_person[t];
+        tally_t *y = &tally[p];
+        for (int k = 0; k < 2; k++) {
+            if (!((has[t] >> k) & 1))
+                continue;
+            /* The type first: sqlite3_column_blob may convert the value. */
+            if (sqlite3_column_type(st, k) != SQLITE_BLOB) {
+                hearth_cause_set(cause, "dataset %s: a stored token is not %d bytes",
+                                 d->meta.name, KEYS_TOKEN_LEN);
+                err = HEARTH_ERR_FORMAT;
+                goto done;
+            }
+            const uint8_t *tok = sqlite3_column_blob(st, k);
+            if (sqlite3_column_bytes(st, k) != KEYS_TOKEN_LEN) {
+                hearth_cause_set(cause, "dataset %s: a stored token is not %d bytes",
+                                 d->meta.name, KEYS_TOKEN_LEN);
+                err = HEARTH_ERR_FORMAT;
+                goto done;
+            }
+            size_t first = (size_t)d->tok_start[p] + (k ? y->capn : 0);
+            uint8_t *slot = pool + first * KEYS_TOKEN_LEN;
+            uint8_t *count = k ? &y->ndsp : &y->nnhs;
+            size_t j = 0;
+            while (j < *count && memcmp(slot + j * KEYS_TOKEN_LEN, tok, KEYS_TOKEN_LEN) != 0)
+                j++;
+            if (j == *count && *count < (k ? y->capd : y->capn))
+                memcpy(slot + (*count)++ * KEYS_TOKEN_LEN, tok, KEYS_TOKEN_LEN);
+        }
+        t++;
+    }
+    if (step != SQLITE_DONE && step != SQLITE_ROW) {
+        hearth_cause_set(cause, "dataset %s: %s", d->meta.name, sqlite3_errmsg(db));
+        err = HEARTH_ERR_DB;
+        goto done;
+    }
+    /* Cannot happen inside the one read transaction, but is not assumed. */
+    if (step == SQLITE_ROW || t != n) {
+        hearth_cause_set(cause, "dataset %s changed while it was read", d->meta.name);
+        err = HEARTH_ERR_DB;
+        goto done;
+    }
+    /* Close up the slots left by repeats; every move is down the pool. */
+    size_t out = 0;
+    for (size_t p = 0; p < np; p++) {
+        size_t from = d->tok_start[p], nn = tally[p].nnhs, nd = tally[p].ndsp;
+        d->tok_start[p] = (uint32_t)out;
+        d->tok_nnhs[p] = (uint8_t)nn;
+        memmove(pool + out * KEYS_TOKEN_LEN, pool + from * KEYS_TOKEN_LEN, nn * KEYS_TOKEN_LEN);
+        out += nn;
+        memmove(pool + out * KEYS_TOKEN_LEN, pool + (from + tally[p].capn) * KEYS_TOKEN_LEN,
+                nd * KEYS_TOKEN_LEN);
+        out += nd;
+    }
+    d->tok_start[np] = (uint32_t)out;
+    if (out > 0) {
+        d->tokens = hearth_reallocarray(pool, out, KEYS_TOKEN_LEN);
+        pool = NULL;
+    }
+done:
+    sqlite3_finalize(st);
+    free(pool);
+    free(row_person);
+    free(tally);
+    return err;
+}
+
 static hearth_err_t load_dataset(sqlite3 *db, const node_store_dataset_t *meta, ds_t *d,
                                  char **cause)
 {
@@ -435,6 +594,7 @@ static hearth_err_t load_dataset(sqlite3 *db, const node_store_dataset_t *meta, 
     d->cols = hearth_calloc(ncol, sizeof *d->cols);
     rcol_t *rc = hearth_calloc(ncol, sizeof *rc);
     int64_t *person = NULL;
+    uint8_t *has = NULL;
     order_t *order = NULL;
     uint32_t *perm = NULL;
     sqlite3_stmt *st = NULL;
@@ -450,13 +610,14 @@ static hearth_err_t load_dataset(sqlite3 *db, const node_store_dataset_t *meta, 
             goto done;
         }
     }
-    /* Built only from integers: the table's id and the columns' ordinals. */
+    /* Built only from integers: the table's id and the columns' ordinals.
+     * In rec order, as load_tokens reads the tokens again. */
     hearth_buf_t sql;
     hearth_buf_init(&sql, SIZE_MAX);
-    hearth_buf_adds(&sql, "SELECT person");
+    hearth_buf_adds(&sql, "SELECT person, t_nhs IS NOT NULL, t_dsp IS NOT NULL");
     for (size_t k = 0; k < ncol; k++)
         hearth_buf_printf(&sql, ", a%zu", k);
-    hearth_buf_printf(&sql, " FROM d_%lld", (long long)meta->id);
+    hearth_buf_printf(&sql, " FROM d_%lld ORDER BY rec", (long long)meta->id);
     int prc = sqlite3_prepare_v2(db, hearth_buf_str(&sql), -1, &st, NULL);
     hearth_buf_free(&sql);
     if (prc != SQLITE_OK) {
@@ -475,12 +636,14 @@ static hearth_err_t load_dataset(sqlite3 *db, const node_store_dataset_t *meta, 
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
             person = hearth_reallocarray(person, cap, sizeof *person);
+            has = hearth_reallocarray(has, cap, sizeof *has);
             for (size_t k = 0; k < ncol; k++)
                 rcol_grow(&rc[k], cap);
         }
         person[n] = sqlite3_column_int64(st, 0);
+        has[n] = (uint8_t)(sqlite3_column_int(st, 1) | sqlite3_column_int(st, 2) << 1);
         for (size_t k = 0; k < ncol; k++)
-            if ((err = read_cell(&rc[k], st, (int)k + 1, n, d, k, cause)) != HEARTH_OK)
+            if ((err = read_cell(&rc[k], st, (int)k + 3, n, d, k, cause)) != HEARTH_OK)
                 goto done;
         n++;
     }
@@ -504,6 +667,14 @@ static hearth_err_t load_dataset(sqlite3 *db, const node_store_dataset_t *meta, 
         d->person[r] = p;
     }
     d->nrows = n;
+    d->npersons = p;
+    sqlite3_finalize(st);
+    st = NULL;
+    /* The person numbers are all the token pass needs of the table order. */
+    free(person);
+    person = NULL;
+    if ((err = load_tokens(db, d, has, perm, cause)) != HEARTH_OK)
+        goto done;
     for (size_t k = 0; k < ncol; k++) {
         if (rc[k].type == NODE_COL_CATEGORICAL) {
             finish_categorical(&d->cols[k], &rc[k], perm, n);
@@ -511,12 +682,16 @@ static hearth_err_t load_dataset(sqlite3 *db, const node_store_dataset_t *meta, 
         } else {
             finish_numeric(&d->cols[k], &rc[k], perm, n);
         }
+        /* Each table-order copy goes as soon as it is no longer needed. */
+        rcol_free(&rc[k]);
+        rc[k] = (rcol_t){.type = rc[k].type};
     }
 done:
     sqlite3_finalize(st);
     for (size_t k = 0; k < ncol; k++)
         rcol_free(&rc[k]);
     free(rc);
+    free(has);
     free(person);
     free(order);
     free(perm);
@@ -887,12 +1062,13 @@ static hearth_err_t compile(const ds_t *d, const node_engine_query_t *q, prog_t 
     for (size_t i = 0; i < q->nterms; i++) {
         const node_engine_term_t *t = &q->terms[i];
         instr_t *in = &p->code[p->n];
-        if ((unsigned)t->op > NODE_ENGINE_NOT) {
+        if ((unsigned)t->op > NODE_ENGINE_EXISTS) {
             hearth_cause_set(cause, "unknown filter operator");
             goto proto;
         }
+        bool leafless = t->op == NODE_ENGINE_TRUE || t->op == NODE_ENGINE_EXISTS;
         bool logic = t->op == NODE_ENGINE_AND || t->op == NODE_ENGINE_OR ||
-                     t->op == NODE_ENGINE_NOT || t->op == NODE_ENGINE_TRUE;
+                     t->op == NODE_ENGINE_NOT || leafless;
         int need = values_needed(t->op);
         if ((need >= 0 && t->nvalues != (size_t)need) || (need < 0 && t->nvalues == 0) ||
             (t->nvalues > 0 && t->values == NULL))
@@ -904,17 +1080,22 @@ static hearth_err_t compile(const ds_t *d, const node_engine_query_t *q, prog_t 
             return HEARTH_ERR_TOO_BIG;
         }
         if (logic) {
-            size_t pops = t->op == NODE_ENGINE_TRUE ? 0 : t->op == NODE_ENGINE_NOT ? 1 : 2;
+            size_t pops = leafless ? 0 : t->op == NODE_ENGINE_NOT ? 1 : 2;
             if (depth < pops) {
                 hearth_cause_set(cause, "malformed filter");
                 goto proto;
             }
+            if (t->op == NODE_ENGINE_EXISTS && t->column >= q->natoms)
+                goto malformed_term;
             depth = depth - pops + 1;
-            in->kind = t->op == NODE_ENGINE_TRUE  ? I_TRUE
+            in->kind = leafless                   ? I_TRUE
                        : t->op == NODE_ENGINE_NOT ? I_NOT
                        : t->op == NODE_ENGINE_AND ? I_AND
                                                   : I_OR;
             p->n++;
+            /* An atom false under this assignment: FALSE for every row. */
+            if (t->op == NODE_ENGINE_EXISTS && !((q->assignment >> t->column) & 1))
+                p->code[p->n++].kind = I_NOT;
         } else {
             if (t->column >= d->meta.ncolumns) {
                 hearth_cause_set(cause, "no column %zu in dataset %s", t->column, d->meta.name);
@@ -1456,6 +1637,11 @@ static hearth_err_t check_query(const node_engine_t *self, const node_engine_que
             return HEARTH_ERR_REFUSED;
         }
     }
+    if (q->natoms > PROTO_COHORT_MAX_ATOMS) {
+        hearth_cause_set(cause, "at most %d EXISTS sub-selects in one query",
+                         PROTO_COHORT_MAX_ATOMS);
+        return HEARTH_ERR_TOO_BIG;
+    }
     if (q->nterms > NODE_ENGINE_MAX_TERMS) {
         hearth_cause_set(cause, "filter has %zu terms (limit %d)", q->nterms,
                          NODE_ENGINE_MAX_TERMS);
@@ -1537,6 +1723,86 @@ hearth_err_t node_engine_run(const node_engine_t *self, const node_engine_query_
     prog_free(&prog);
     *out = r;
     return HEARTH_OK;
+}
+
+hearth_err_t node_engine_select(const node_engine_t *self, const node_engine_query_t *q,
+                                uint64_t *rows, char **cause)
+{
+    hearth_err_t rc = check_query(self, q, cause);
+    if (rc != HEARTH_OK)
+        return rc;
+    const ds_t *d = &self->ds[q->dataset];
+    size_t words = (d->nrows + 63) / 64;
+    if (words > 0)
+        memset(rows, 0, words * sizeof *rows);
+    prog_t prog = {0};
+    rc = compile(d, q, &prog, cause);
+    if (rc == HEARTH_OK && prog.n == 0) {
+        for (size_t w = 0; w < words; w++)
+            rows[w] = low_bits(d->nrows - w * 64);
+    } else if (rc == HEARTH_OK) {
+        uint64_t *stack = hearth_reallocarray(NULL, prog.depth * 2 * BLOCK_WORDS, sizeof *stack);
+        for (size_t base = 0; base < d->nrows; base += BLOCK_ROWS) {
+            size_t n = d->nrows - base < BLOCK_ROWS ? d->nrows - base : BLOCK_ROWS;
+            eval_block(&prog, base, n, stack);
+            memcpy(rows + base / 64, stack, (n + 63) / 64 * sizeof *rows);
+        }
+        /* Past the last row the columns are NULL, so nothing is TRUE there;
+         * cleared all the same, as the caller counts these bits. */
+        if (d->nrows % 64)
+            rows[words - 1] &= low_bits(d->nrows % 64);
+        free(stack);
+    }
+    prog_free(&prog);
+    return rc;
+}
+
+/* ---- views for node_cohort --------------------------------------------- */
+
+size_t node_engine_npersons(const node_engine_t *self, size_t i)
+{
+    return i < self->nds ? self->ds[i].npersons : 0;
+}
+
+void node_engine_person_rows(const node_engine_t *self, size_t i, size_t p, size_t *first,
+                             size_t *end)
+{
+    *first = *end = 0;
+    if (i >= self->nds || p == 0 || p > self->ds[i].npersons)
+        return;
+    *first = self->ds[i].first_row[p - 1];
+    *end = self->ds[i].first_row[p];
+}
+
+const uint8_t *node_engine_person_tokens(const node_engine_t *self, size_t i, size_t p,
+                                         size_t *nnhs, size_t *ndsp)
+{
+    *nnhs = *ndsp = 0;
+    if (i >= self->nds || p == 0 || p > self->ds[i].npersons)
+        return NULL;
+    const ds_t *d = &self->ds[i];
+    size_t from = d->tok_start[p - 1], n = d->tok_start[p] - from;
+    if (n == 0)
+        return NULL;
+    *nnhs = d->tok_nnhs[p - 1];
+    *ndsp = n - *nnhs;
+    return d->tokens + from * KEYS_TOKEN_LEN;
+}
+
+const uint32_t *node_engine_codes(const node_engine_t *self, size_t i, size_t col)
+{
+    const col_t *c = column(self, i, col);
+    return c && c->type == NODE_COL_CATEGORICAL ? c->codes : NULL;
+}
+
+bool node_engine_number(const node_engine_t *self, size_t i, size_t col, size_t r, double *v)
+{
+    const col_t *c = column(self, i, col);
+    if (c == NULL || (c->type != NODE_COL_INTEGER && c->type != NODE_COL_DECIMAL) ||
+        r >= self->ds[i].nrows || !((c->present[r / 64] >> (r % 64)) & 1))
+        return false;
+    *v = c->type == NODE_COL_DECIMAL ? c->reals[r] : (double)c->ints[r];
+    return true;
 }
 
 void node_engine_result_destroy(node_engine_result_t **r_p)

@@ -15,6 +15,10 @@
  *   - for each categorical column the catalogue values: those held by at
  *     least NODE_ENGINE_VALUE_MIN_PERSONS distinct persons.
  *
+ * It also keeps, for linked queries (node_cohort), each person's distinct
+ * stored tokens (read from the table's t_nhs and t_dsp) and where the
+ * person's rows start.
+ *
  * A query arrives as a postfix program over column ordinals with typed
  * values (node_answer builds it from the wire). It is evaluated in blocks
  * of rows with SQL's three-valued logic kept as two bitsets (known true,
@@ -57,7 +61,8 @@ typedef enum {
     NODE_ENGINE_IS_NOT_NULL = 10,
     NODE_ENGINE_AND = 11,
     NODE_ENGINE_OR = 12,
-    NODE_ENGINE_NOT = 13
+    NODE_ENGINE_NOT = 13,
+    NODE_ENGINE_EXISTS = 14     /* an EXISTS atom, fixed by the query's assignment */
 } node_engine_op_t;
 
 /* The kind of a filter value as it arrived. Text goes with categorical
@@ -79,7 +84,10 @@ typedef struct {
 
 /* One postfix term. Leaves (EQ .. IS_NOT_NULL) name a column by ordinal and
  * carry 1 value (comparisons), 2 (BETWEEN), 1 or more (IN) or none (IS
- * [NOT] NULL); TRUE, AND, OR and NOT carry none and ignore column. */
+ * [NOT] NULL); TRUE, AND, OR and NOT carry none and ignore column. EXISTS
+ * carries none and holds its atom's index (0..natoms-1) in column; it is
+ * TRUE for every row, or FALSE for every row (never UNKNOWN), as bit atom
+ * of the query's assignment says. */
 typedef struct {
     node_engine_op_t op;
     size_t column;
@@ -94,6 +102,9 @@ typedef struct {
     int measure;                 /* numeric column ordinal for SUM/MEAN, or -1 */
     size_t nterms;               /* 0: every record */
     const node_engine_term_t *terms;         /* borrowed; postfix */
+    size_t natoms;               /* EXISTS atoms, 0..PROTO_COHORT_MAX_ATOMS */
+    uint64_t assignment;         /* bit i: the truth of atom i (bits from natoms on
+                                  * are ignored) */
 } node_engine_query_t;
 
 /* One cell of an answer. */
@@ -165,6 +176,46 @@ const char *node_engine_text(const node_engine_t *self, size_t i, size_t col, ui
 hearth_err_t node_engine_run(const node_engine_t *self, const node_engine_query_t *q,
                              node_engine_result_t **out, char **cause)
     __attribute__((warn_unused_result));
+
+/* Evaluates q's filter, with its EXISTS atoms fixed by q->assignment, and
+ * sets bit r % 64 of rows[r / 64] for each row r it is known TRUE for (rows
+ * in person order, as everywhere here). rows is the caller's, of
+ * (node_engine_nrows + 63) / 64 words, and is zeroed here first (its
+ * content is unspecified on error). Checks q as node_engine_run does
+ * (grouping and measure included) and refuses the same way. */
+hearth_err_t node_engine_select(const node_engine_t *self, const node_engine_query_t *q,
+                                uint64_t *rows, char **cause)
+    __attribute__((warn_unused_result));
+
+/* ---- read-only views for node_cohort ------------------------------------
+ * Each is borrowed and valid until the next load or destroy. Rows are in
+ * person order; persons of dataset i are numbered 1..npersons in row order. */
+
+/* Distinct persons loaded for dataset i (0 past the end). */
+size_t node_engine_npersons(const node_engine_t *self, size_t i);
+
+/* The rows of person p (1..npersons) of dataset i: [*first, *end). Both 0
+ * when i or p is out of range. */
+void node_engine_person_rows(const node_engine_t *self, size_t i, size_t p, size_t *first,
+                             size_t *end);
+
+/* Person p's distinct stored tokens (KEYS_TOKEN_LEN bytes each), *nnhs NHS-
+ * number tokens then *ndsp DOB+sex+postcode tokens, each kind in the order
+ * the person's rows first carry it, at most PROTO_COHORT_MAX_KIND_TOKENS
+ * per kind (further ones are not kept). Returns NULL, both counts 0, when
+ * the person has none or i or p is out of range. */
+const uint8_t *node_engine_person_tokens(const node_engine_t *self, size_t i, size_t p,
+                                         size_t *nnhs, size_t *ndsp);
+
+/* The per-row codes of categorical column col of dataset i (0 = NULL, else
+ * as node_engine_text), node_engine_nrows of them; NULL when col is not a
+ * categorical column. */
+const uint32_t *node_engine_codes(const node_engine_t *self, size_t i, size_t col);
+
+/* Whether row r of integer or decimal column col of dataset i holds a
+ * value; when it does, *v gets it (an integer as a double). false for a
+ * NULL, a column of another type, or anything out of range. */
+bool node_engine_number(const node_engine_t *self, size_t i, size_t col, size_t r, double *v);
 
 /* Frees a result; NULL-safe; nulls *r_p. */
 void node_engine_result_destroy(node_engine_result_t **r_p);

@@ -1164,6 +1164,408 @@ Test(node_engine, in_and_grouping_over_a_large_dictionary)
     node_engine_result_destroy(&r);
 }
 
+/* ---- EXISTS atoms ------------------------------------------------------ */
+
+/* Runs f (freed here) with natoms atoms under assignment a and checks the
+ * total. */
+static void expect_atoms(filter_t *f, size_t natoms, uint64_t a, uint64_t records,
+                         uint64_t persons)
+{
+    node_engine_query_t q = query(f);
+    q.natoms = natoms;
+    q.assignment = a;
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->total.records, records, "records %llu, wanted %llu under %llu",
+                 (unsigned long long)r->total.records, (unsigned long long)records,
+                 (unsigned long long)a);
+    cr_assert_eq(r->total.persons, persons);
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+static void exists(filter_t *f, size_t atom)
+{
+    cr_assert_lt(f->nt, f->cap);
+    f->t[f->nt++] = (node_engine_term_t){.op = NODE_ENGINE_EXISTS, .column = atom};
+}
+
+Test(node_engine, exists_is_true_or_false_for_every_row_as_the_assignment_says)
+{
+    filter_t *f = filter_new(4);
+    exists(f, 0);
+    expect_atoms(f, 1, 1, 11, 7);
+    f = filter_new(4);
+    exists(f, 0);
+    expect_atoms(f, 1, 0, 0, 0);
+    /* Bits at and above natoms are ignored. */
+    f = filter_new(4);
+    exists(f, 0);
+    expect_atoms(f, 1, 2, 0, 0);
+}
+
+Test(node_engine, exists_under_and_and_not)
+{
+    /* cat = 'b' AND EXISTS: r1, r6, r8 (persons 30, 20) when it holds. */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    exists(f, 0);
+    op(f, NODE_ENGINE_AND);
+    expect_atoms(f, 1, 1, 3, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    exists(f, 0);
+    op(f, NODE_ENGINE_AND);
+    expect_atoms(f, 1, 0, 0, 0);
+    /* cat = 'b' AND NOT EXISTS: the other way round. */
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    exists(f, 0);
+    op(f, NODE_ENGINE_NOT);
+    op(f, NODE_ENGINE_AND);
+    expect_atoms(f, 1, 0, 3, 2);
+}
+
+Test(node_engine, exists_or_a_null_comparison_is_true_when_the_atom_holds)
+{
+    /* n > 5 OR EXISTS: UNKNOWN OR TRUE is TRUE, so r4 and r8 (n NULL) are
+     * in; with the atom false only r5, r7 and r11 match. */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    exists(f, 0);
+    op(f, NODE_ENGINE_OR);
+    expect_atoms(f, 1, 1, 11, 7);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    exists(f, 0);
+    op(f, NODE_ENGINE_OR);
+    expect_atoms(f, 1, 0, 3, 3);
+    /* NOT (n > 5 OR EXISTS) with the atom false is NOT (n > 5): the NULL
+     * rows stay UNKNOWN and out. */
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    exists(f, 0);
+    op(f, NODE_ENGINE_OR);
+    op(f, NODE_ENGINE_NOT);
+    expect_atoms(f, 1, 0, 6, 5);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    exists(f, 0);
+    op(f, NODE_ENGINE_OR);
+    op(f, NODE_ENGINE_NOT);
+    expect_atoms(f, 1, 1, 0, 0);
+}
+
+Test(node_engine, exists_and_a_null_comparison_is_false_when_the_atom_fails)
+{
+    /* NOT (n > 5 AND EXISTS): with the atom false, UNKNOWN AND FALSE is
+     * FALSE, so every row (the NULL ones too) matches; with it true, only
+     * the rows where n > 5 is known false. */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    exists(f, 0);
+    op(f, NODE_ENGINE_AND);
+    op(f, NODE_ENGINE_NOT);
+    expect_atoms(f, 1, 0, 11, 7);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    exists(f, 0);
+    op(f, NODE_ENGINE_AND);
+    op(f, NODE_ENGINE_NOT);
+    expect_atoms(f, 1, 1, 6, 5);
+}
+
+Test(node_engine, several_atoms_each_follow_their_own_bit)
+{
+    /* EXISTS(0) AND NOT EXISTS(2), with EXISTS(1) OR cat = 'c' beside it. */
+    static const struct {
+        uint64_t a, records, persons;
+    } cases[] = {{0, 0, 0}, {1, 2, 1}, {3, 11, 7}, {5, 0, 0}, {7, 0, 0}, {2, 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        filter_t *f = filter_new(8);
+        exists(f, 0);
+        exists(f, 2);
+        op(f, NODE_ENGINE_NOT);
+        op(f, NODE_ENGINE_AND);
+        exists(f, 1);
+        leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("c"));
+        op(f, NODE_ENGINE_OR);
+        op(f, NODE_ENGINE_AND);
+        expect_atoms(f, 3, cases[i].a, cases[i].records, cases[i].persons);
+    }
+}
+
+Test(node_engine, without_atoms_nothing_changes)
+{
+    /* natoms 0 and an assignment: the filter is as before. */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    expect_atoms(f, 0, 1, 3, 2);
+    f = filter_new(4);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    expect_atoms(f, 0, 0, 3, 2);
+}
+
+Test(node_engine, refuses_malformed_exists_terms)
+{
+    filter_t *f = filter_new(4);
+    exists(f, 1);
+    node_engine_query_t q = query(f);
+    q.natoms = 1;
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    q.natoms = 0;
+    f->t[0].column = 0;
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    q.natoms = 1;
+    f->t[0].values = f->v;
+    f->t[0].nvalues = 1;
+    f->v[0] = txt("a");
+    refused(&q, HEARTH_ERR_PROTO, "malformed filter term");
+    f->t[0].nvalues = 0;
+    q.natoms = 7;
+    refused(&q, HEARTH_ERR_TOO_BIG, "at most 6 EXISTS sub-selects in one query");
+    filter_free(f);
+}
+
+/* ---- selecting rows ---------------------------------------------------- */
+
+/* Rows in person order: 0 r2, 1 r4 (person 10), 2 r3, 3 r8 (20), 4 r1,
+ * 5 r6 (30), 6 r5, 7 r10 (40), 8 r7 (50), 9 r9 (60), 10 r11 (70). */
+static uint64_t select_word(filter_t *f, size_t natoms, uint64_t a)
+{
+    node_engine_query_t q = query(f);
+    q.natoms = natoms;
+    q.assignment = a;
+    uint64_t rows[2] = {~(uint64_t)0, 12345};
+    char *cause = NULL;
+    hearth_err_t rc = node_engine_select(engine, &q, rows, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", cause ? cause : "");
+    cr_assert_eq(rows[1], 12345, "wrote past the one word of 11 rows");
+    return rows[0];
+}
+
+Test(node_engine, select_sets_the_bits_of_the_known_true_rows)
+{
+    filter_t *f = filter_new(8);
+    leaf(f, NODE_ENGINE_EQ, CAT, 1, txt("b"));
+    cr_assert_eq(select_word(f, 0, 0), 0x38);   /* r8, r1, r6 */
+    filter_free(f);
+    /* n > 5 OR EXISTS. */
+    f = filter_new(8);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    exists(f, 0);
+    op(f, NODE_ENGINE_OR);
+    cr_assert_eq(select_word(f, 1, 1), 0x7ff);
+    cr_assert_eq(select_word(f, 1, 0), 0x540);  /* r5, r7, r11 */
+    filter_free(f);
+    /* No filter: every row, and nothing past the last. */
+    cr_assert_eq(select_word(NULL, 0, 0), 0x7ff);
+    /* UNKNOWN is not TRUE: NOT (n > 5) leaves out r4 and r8. */
+    f = filter_new(8);
+    leaf(f, NODE_ENGINE_GT, N, 1, num(5));
+    op(f, NODE_ENGINE_NOT);
+    cr_assert_eq(select_word(f, 0, 0), 0x2b5);
+    filter_free(f);
+}
+
+Test(node_engine, select_crosses_blocks_and_refuses_as_run_does)
+{
+    static const char *const cols[] = {"n"};
+    static const node_col_type_t types[] = {NODE_COL_INTEGER};
+    int64_t id = create("a_rows", 1, cols, types);
+    exec("BEGIN");
+    char n[16];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(n, sizeof n, "%d", i);
+        add_row(id, i, 1, types, (const char *const[]){n});
+    }
+    exec("COMMIT");
+    load();
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_BETWEEN, 0, 2, num(4090), num(4099));
+    node_engine_query_t q = query(f);
+    uint64_t rows[(5000 + 63) / 64];
+    memset(rows, 0xa5, sizeof rows);
+    char *cause = NULL;
+    cr_assert_eq(node_engine_select(engine, &q, rows, &cause), HEARTH_OK);
+    for (size_t r = 0; r < 5000; r++)
+        cr_assert_eq((rows[r / 64] >> (r % 64)) & 1, r >= 4090 && r <= 4099, "row %zu", r);
+    q.dataset = 2;
+    cr_assert_eq(node_engine_select(engine, &q, rows, &cause), HEARTH_ERR_NOT_FOUND);
+    cr_assert_str_eq(cause, "no such dataset");
+    free(cause);
+    cause = NULL;
+    q.dataset = 0;
+    q.ngroup = 1;
+    q.group[0] = 0;
+    cr_assert_eq(node_engine_select(engine, &q, rows, &cause), HEARTH_ERR_REFUSED);
+    free(cause);
+    filter_free(f);
+}
+
+/* ---- persons and their tokens ------------------------------------------ */
+
+/* Adds a row of person with a category and the tokens filled with the bytes
+ * nhs and dsp (0: NULL). */
+static void add_token_row(int64_t id, int64_t person, const char *cat, int nhs, int dsp)
+{
+    sqlite3 *db = node_store_db(store);
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO d_%lld(person, t_nhs, t_dsp, a0) VALUES(?, ?, ?, ?)",
+             (long long)id);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    uint8_t a[32], b[32];
+    memset(a, nhs, sizeof a);
+    memset(b, dsp, sizeof b);
+    sqlite3_bind_int64(st, 1, person);
+    if (nhs)
+        sqlite3_bind_blob(st, 2, a, sizeof a, SQLITE_TRANSIENT);
+    if (dsp)
+        sqlite3_bind_blob(st, 3, b, sizeof b, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, cat, -1, SQLITE_TRANSIENT);
+    cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+}
+
+/* Checks that person p of dataset 0 has the tokens filled with the bytes
+ * want (NHS first, a 0 between the kinds). */
+static void expect_tokens(size_t p, const int *want, size_t nwant)
+{
+    size_t nnhs = 99, ndsp = 99, k = 0;
+    const uint8_t *t = node_engine_person_tokens(engine, 0, p, &nnhs, &ndsp);
+    size_t split = 0;
+    while (split < nwant && want[split] != 0)
+        split++;
+    cr_assert_eq(nnhs, split, "person %zu: %zu NHS tokens", p, nnhs);
+    cr_assert_eq(nnhs + ndsp, nwant - (split < nwant), "person %zu", p);
+    if (nwant == 0 || nwant == 1) {
+        cr_assert_null(t);
+        return;
+    }
+    for (size_t i = 0; i < nwant; i++) {
+        if (want[i] == 0)
+            continue;
+        for (size_t j = 0; j < 32; j++)
+            cr_assert_eq(t[k * 32 + j], want[i], "person %zu token %zu", p, k);
+        k++;
+    }
+}
+
+Test(node_engine, keeps_each_persons_distinct_tokens_nhs_first_in_row_order)
+{
+    static const char *const cols[] = {"k"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL};
+    int64_t id = create("a_tok", 1, cols, types);
+    /* Table order; persons 7 < 8 < 9 < 12 become 1..4. */
+    add_token_row(id, 9, "x", 0, 0);
+    add_token_row(id, 8, "a", 0x21, 0x41);
+    add_token_row(id, 7, "b", 0x12, 0);
+    add_token_row(id, 8, "b", 0x22, 0x41);
+    add_token_row(id, 7, "c", 0, 0x31);
+    add_token_row(id, 8, "c", 0x21, 0x42);
+    add_token_row(id, 7, "d", 0x11, 0x31);
+    add_token_row(id, 12, "e", 0, 0x51);
+    load();
+    cr_assert_eq(node_engine_find(engine, "a_tok"), 0);
+    cr_assert_eq(node_engine_npersons(engine, 0), 4);
+    expect_tokens(1, (const int[]){0x12, 0x11, 0, 0x31}, 4);
+    expect_tokens(2, (const int[]){0x21, 0x22, 0, 0x41, 0x42}, 5);
+    expect_tokens(3, (const int[]){0}, 1);
+    expect_tokens(4, (const int[]){0, 0x51}, 2);
+    /* Person p's rows, in person then table order. */
+    static const size_t first[] = {0, 3, 6, 7}, end[] = {3, 6, 7, 8};
+    const uint32_t *codes = node_engine_codes(engine, 0, 0);
+    cr_assert_not_null(codes);
+    for (size_t p = 1; p <= 4; p++) {
+        size_t f = 99, e = 99;
+        node_engine_person_rows(engine, 0, p, &f, &e);
+        cr_assert_eq(f, first[p - 1]);
+        cr_assert_eq(e, end[p - 1]);
+    }
+    cr_assert_str_eq(node_engine_text(engine, 0, 0, codes[0], NULL), "b");
+    cr_assert_str_eq(node_engine_text(engine, 0, 0, codes[2], NULL), "d");
+    cr_assert_str_eq(node_engine_text(engine, 0, 0, codes[5], NULL), "c");
+    /* Out of range: nothing. */
+    size_t f = 99, e = 99, nn = 99, nd = 99;
+    node_engine_person_rows(engine, 0, 0, &f, &e);
+    cr_assert_eq(f + e, 0);
+    node_engine_person_rows(engine, 0, 5, &f, &e);
+    cr_assert_eq(f + e, 0);
+    cr_assert_null(node_engine_person_tokens(engine, 0, 5, &nn, &nd));
+    cr_assert_eq(nn + nd, 0);
+    cr_assert_null(node_engine_person_tokens(engine, 9, 1, &nn, &nd));
+    cr_assert_null(node_engine_codes(engine, 0, 1));
+    cr_assert_eq(node_engine_npersons(engine, 9), 0);
+}
+
+Test(node_engine, keeps_at_most_255_tokens_of_a_kind_per_person)
+{
+    static const char *const cols[] = {"k"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL};
+    int64_t id = create("a_many", 1, cols, types);
+    exec("BEGIN");
+    sqlite3 *db = node_store_db(store);
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO d_%lld(person, t_nhs, t_dsp, a0) VALUES(1, ?, ?, "
+             "'k')", (long long)id);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    /* 300 distinct NHS tokens, each twice; one DOB+sex+postcode token. */
+    for (int i = 0; i < 600; i++) {
+        uint8_t a[32] = {0}, b[32] = {7};
+        a[0] = (uint8_t)(i % 300);
+        a[1] = (uint8_t)(i % 300 >> 8);
+        sqlite3_reset(st);
+        sqlite3_bind_blob(st, 1, a, sizeof a, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 2, b, sizeof b, SQLITE_TRANSIENT);
+        cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+    }
+    sqlite3_finalize(st);
+    exec("COMMIT");
+    load();
+    size_t nnhs, ndsp;
+    const uint8_t *t = node_engine_person_tokens(engine, 0, 1, &nnhs, &ndsp);
+    cr_assert_eq(nnhs, 255);
+    cr_assert_eq(ndsp, 1);
+    for (size_t k = 0; k < 255; k++)
+        cr_assert_eq(t[k * 32] | t[k * 32 + 1] << 8, (int)k);
+    cr_assert_eq(t[255 * 32], 7);
+}
+
+Test(node_engine, refuses_a_stored_token_of_the_wrong_size)
+{
+    static const char *const cols[] = {"k"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL};
+    int64_t id = create("a_bad", 1, cols, types);
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO d_%lld(person, t_dsp, a0) VALUES(1, x'0102', 'k')",
+             (long long)id);
+    exec(sql);
+    char *cause = NULL;
+    cr_assert_eq(node_engine_load(engine, store, &cause), HEARTH_ERR_FORMAT);
+    cr_assert_str_eq(cause, "dataset a_bad: a stored token is not 32 bytes");
+    free(cause);
+    cr_assert_eq(node_engine_ndatasets(engine), 1);
+}
+
+Test(node_engine, reads_a_numeric_cell_and_its_nulls)
+{
+    /* Row 1 is r4 (n NULL, x -1.5); row 4 is r1 (n 5, x 2.5). */
+    double v = 99;
+    cr_assert(!node_engine_number(engine, 0, N, 1, &v));
+    cr_assert(node_engine_number(engine, 0, X, 1, &v));
+    cr_assert_eq(v, -1.5);
+    cr_assert(node_engine_number(engine, 0, N, 4, &v));
+    cr_assert_eq(v, 5);
+    cr_assert(!node_engine_number(engine, 0, CAT, 4, &v));
+    cr_assert(!node_engine_number(engine, 0, D, 4, &v));
+    cr_assert(!node_engine_number(engine, 0, N, 11, &v));
+    cr_assert(!node_engine_number(engine, 1, N, 0, &v));
+    cr_assert_eq(node_engine_npersons(engine, 0), 7);
+    size_t nn, nd;
+    cr_assert_null(node_engine_person_tokens(engine, 0, 1, &nn, &nd));
+}
+
 /* ---- against SQLite ---------------------------------------------------- */
 
 typedef struct {

@@ -1,0 +1,231 @@
+#include "node_ledger.h"
+#include "hearth_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct node_ledger_t {
+    char *path;                 /* owned: for messages */
+    sqlite3 *db;
+    sqlite3_stmt *begin, *commit, *rollback;
+    sqlite3_stmt *find_query;   /* nparts of a query id seen before */
+    sqlite3_stmt *add_query;
+    sqlite3_stmt *add_part;     /* fails on the primary key for a replayed part */
+};
+
+static const char *const SCHEMA =
+    "CREATE TABLE IF NOT EXISTS queries("
+    "  query_id TEXT PRIMARY KEY, nparts INTEGER NOT NULL, first_ms INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS parts("
+    "  query_id TEXT NOT NULL REFERENCES queries(query_id), part INTEGER NOT NULL,"
+    "  dataset TEXT NOT NULL, kind TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY(query_id, part)) WITHOUT ROWID;";
+
+static hearth_err_t db_fail(const node_ledger_t *self, const char *what, char **cause)
+{
+    hearth_cause_set(cause, "ledger '%s' (%s): %s", self->path, what,
+                     sqlite3_errmsg(self->db));
+    return HEARTH_ERR_DB;
+}
+
+static hearth_err_t exec(const node_ledger_t *self, const char *sql, const char *what,
+                         char **cause)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        hearth_cause_set(cause, "ledger '%s' (%s): %s", self->path, what,
+                         msg ? msg : sqlite3_errmsg(self->db));
+        sqlite3_free(msg);
+        return HEARTH_ERR_DB;
+    }
+    return HEARTH_OK;
+}
+
+static bool prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK;
+}
+
+hearth_err_t node_ledger_open(const char *path, node_ledger_t **out, char **cause)
+{
+    *out = NULL;
+    node_ledger_t *self = hearth_calloc(1, sizeof *self);
+    self->path = hearth_strdup(path);
+    hearth_err_t rc = HEARTH_ERR_DB;
+    /* Created owner-only before SQLite sees it: SQLite gives its WAL and
+     * shared-memory files the mode of the database file. */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        hearth_cause_set(cause, "cannot open ledger '%s': %s", path, strerror(errno));
+        goto fail;
+    }
+    close(fd);
+    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+        hearth_cause_set(cause, "cannot open ledger '%s': %s", path,
+                         self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(self->db, 5000);
+    sqlite3_db_config(self->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(self->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
+    sqlite3_db_config(self->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
+    if ((rc = exec(self, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                   "PRAGMA foreign_keys=ON;", "opening", cause)) != HEARTH_OK ||
+        (rc = exec(self, SCHEMA, "creating tables", cause)) != HEARTH_OK)
+        goto fail;
+    rc = HEARTH_ERR_DB;
+    /* IMMEDIATE: two nodes sharing a ledger by mistake still admit each
+     * part once, as the write lock is taken before the id is looked up. */
+    if (!prepare(self->db, "BEGIN IMMEDIATE", &self->begin) ||
+        !prepare(self->db, "COMMIT", &self->commit) ||
+        !prepare(self->db, "ROLLBACK", &self->rollback) ||
+        !prepare(self->db, "SELECT nparts FROM queries WHERE query_id = ?", &self->find_query) ||
+        !prepare(self->db, "INSERT INTO queries(query_id, nparts, first_ms) VALUES(?, ?, ?)",
+                 &self->add_query) ||
+        !prepare(self->db, "INSERT INTO parts(query_id, part, dataset, kind, at_ms) "
+                 "VALUES(?, ?, ?, ?, ?)", &self->add_part)) {
+        rc = db_fail(self, "preparing", cause);
+        goto fail;
+    }
+    *out = self;
+    return HEARTH_OK;
+fail:
+    node_ledger_destroy(&self);
+    return rc;
+}
+
+void node_ledger_destroy(node_ledger_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    node_ledger_t *self = *self_p;
+    sqlite3_finalize(self->begin);
+    sqlite3_finalize(self->commit);
+    sqlite3_finalize(self->rollback);
+    sqlite3_finalize(self->find_query);
+    sqlite3_finalize(self->add_query);
+    sqlite3_finalize(self->add_part);
+    sqlite3_close_v2(self->db);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Query ids go to the node's log: plain characters only. */
+bool node_ledger_query_id_valid(const char *s)
+{
+    size_t n = s ? strnlen(s, NODE_LEDGER_QUERY_ID_MAX + 1) : 0;
+    if (n == 0 || n > NODE_LEDGER_QUERY_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static const char *kind_name(Hearth__SubQueryKind kind)
+{
+    switch (kind) {
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE: return "aggregate";
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
+    default: return NULL;
+    }
+}
+
+/* Runs a statement that returns no row and resets it. */
+static bool step_done(sqlite3_stmt *st)
+{
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_DONE;
+}
+
+hearth_err_t node_ledger_admit(node_ledger_t *self, const char *query_id, uint32_t part,
+                               uint32_t nparts, const char *dataset, Hearth__SubQueryKind kind,
+                               uint64_t now_ms, char **cause)
+{
+    const char *kname = kind_name(kind);
+    if (!node_ledger_query_id_valid(query_id)) {
+        hearth_cause_set(cause, "malformed query id (1-%d of A-Z, a-z, 0-9, '.', '_', ':' "
+                         "and '-')", NODE_LEDGER_QUERY_ID_MAX);
+        return HEARTH_ERR_PROTO;
+    }
+    if (kname == NULL) {
+        hearth_cause_set(cause, "unknown sub-query kind");
+        return HEARTH_ERR_PROTO;
+    }
+    if (nparts == 0 || nparts > NODE_LEDGER_MAX_PARTS || part >= nparts) {
+        hearth_cause_set(cause, "malformed part numbering: a query has 1 to %d parts, each "
+                         "numbered below their count", NODE_LEDGER_MAX_PARTS);
+        return HEARTH_ERR_REFUSED;
+    }
+    if (!step_done(self->begin))
+        return db_fail(self, "admitting a query", cause);
+    hearth_err_t rc = HEARTH_OK;
+    sqlite3_bind_text(self->find_query, 1, query_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(self->find_query);
+    int64_t seen = step == SQLITE_ROW ? sqlite3_column_int64(self->find_query, 0) : 0;
+    sqlite3_reset(self->find_query);
+    sqlite3_clear_bindings(self->find_query);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = db_fail(self, "admitting a query", cause);
+        goto fail;
+    }
+    if (step == SQLITE_ROW && seen != (int64_t)nparts) {
+        hearth_cause_set(cause, "malformed part numbering: this query id was first seen "
+                         "with another number of parts");
+        rc = HEARTH_ERR_REFUSED;
+        goto fail;
+    }
+    if (step == SQLITE_DONE) {
+        sqlite3_bind_text(self->add_query, 1, query_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(self->add_query, 2, (int64_t)nparts);
+        sqlite3_bind_int64(self->add_query, 3, (int64_t)now_ms);
+        bool ok = step_done(self->add_query);
+        sqlite3_clear_bindings(self->add_query);
+        if (!ok) {
+            rc = db_fail(self, "admitting a query", cause);
+            goto fail;
+        }
+    }
+    sqlite3_bind_text(self->add_part, 1, query_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(self->add_part, 2, (int64_t)part);
+    sqlite3_bind_text(self->add_part, 3, dataset ? dataset : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(self->add_part, 4, kname, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(self->add_part, 5, (int64_t)now_ms);
+    step = sqlite3_step(self->add_part);
+    /* The extended code tells a replayed part (the primary key) from any
+     * other failure, which must not read as a refusal. */
+    int ext = sqlite3_extended_errcode(self->db);
+    sqlite3_reset(self->add_part);
+    sqlite3_clear_bindings(self->add_part);
+    if (step != SQLITE_DONE) {
+        if (ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            hearth_cause_set(cause, "query id already answered");
+            rc = HEARTH_ERR_REFUSED;
+        } else {
+            rc = db_fail(self, "admitting a query", cause);
+        }
+        goto fail;
+    }
+    if (!step_done(self->commit)) {
+        rc = db_fail(self, "committing an admission", cause);
+        goto fail;
+    }
+    return HEARTH_OK;
+fail:
+    /* Nothing of a refused or failed admission is kept. */
+    if (!sqlite3_get_autocommit(self->db))
+        (void)step_done(self->rollback);
+    return rc;
+}
