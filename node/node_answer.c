@@ -1,6 +1,7 @@
 #include "node_answer.h"
 #include "hearth_mem.h"
 #include "proto_codec.h"
+#include "proto_cohort.h"
 #include "proto_value.h"
 
 #include <stdlib.h>
@@ -77,7 +78,7 @@ static hearth_err_t build_terms(const node_store_dataset_t *ds, const Hearth__Su
     size_t used = 0;
     for (size_t i = 0; i < q->n_filter; i++) {
         const Hearth__Term *term = q->filter[i];
-        if ((unsigned)term->op > HEARTH__TERM_OP__TERM_NOT) {
+        if ((unsigned)term->op > HEARTH__TERM_OP__TERM_EXISTS) {
             hearth_cause_set(cause, "unknown filter operator");
             return HEARTH_ERR_PROTO;
         }
@@ -87,6 +88,15 @@ static hearth_err_t build_terms(const node_store_dataset_t *ds, const Hearth__Su
             if (k < 0)
                 return HEARTH_ERR_NOT_FOUND;
             t[i].column = (size_t)k;
+        } else if (term->op == HEARTH__TERM_OP__TERM_EXISTS) {
+            /* Only a cohort part has atoms, so an EXISTS term anywhere
+             * else falls here too. */
+            if (term->atom >= q->atoms) {
+                hearth_cause_set(cause, "an EXISTS term names an atom the sub-query does "
+                                 "not have");
+                return HEARTH_ERR_PROTO;
+            }
+            t[i].column = term->atom;
         }
         t[i].nvalues = term->n_values;
         t[i].values = &v[used];
@@ -112,6 +122,79 @@ static hearth_err_t build_terms(const node_store_dataset_t *ds, const Hearth__Su
             }
         }
     }
+    return HEARTH_OK;
+}
+
+void node_answer_query_free(node_answer_query_t *q)
+{
+    if (q == NULL)
+        return;
+    free(q->terms);
+    free(q->values);
+    memset(q, 0, sizeof *q);
+}
+
+hearth_err_t node_answer_query_init(const node_engine_t *engine, const Hearth__SubQuery *sq,
+                                    node_answer_query_t *out, char **cause)
+{
+    memset(out, 0, sizeof *out);
+    node_engine_query_t *eq = &out->q;
+    eq->measure = -1;
+    int di = node_engine_find(engine, str(sq->dataset));
+    if (di < 0) {
+        hearth_cause_set(cause, "this node has no dataset '%s'", str(sq->dataset));
+        return HEARTH_ERR_NOT_FOUND;
+    }
+    eq->dataset = (size_t)di;
+    const node_store_dataset_t *ds = node_engine_dataset(engine, (size_t)di);
+    switch (sq->kind) {
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE:
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT:
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET:
+        break;
+    default:
+        hearth_cause_set(cause, "unknown sub-query kind");
+        return HEARTH_ERR_PROTO;
+    }
+    if (sq->atoms > PROTO_COHORT_MAX_ATOMS) {
+        hearth_cause_set(cause, "at most %d EXISTS sub-selects in one query",
+                         PROTO_COHORT_MAX_ATOMS);
+        return HEARTH_ERR_TOO_BIG;
+    }
+    if (sq->atoms != 0 && sq->kind != HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT) {
+        hearth_cause_set(cause, "only a cohort part has EXISTS atoms");
+        return HEARTH_ERR_PROTO;
+    }
+    eq->natoms = sq->atoms;
+    if (sq->n_group_by > NODE_ENGINE_MAX_GROUP_BY) {
+        hearth_cause_set(cause, "at most %d GROUP BY columns", NODE_ENGINE_MAX_GROUP_BY);
+        return HEARTH_ERR_TOO_BIG;
+    }
+    eq->ngroup = sq->n_group_by;
+    switch (sq->measure) {
+    case HEARTH__MEASURE__MEASURE_COUNT_RECORDS:
+    case HEARTH__MEASURE__MEASURE_COUNT_PERSONS:
+        break;
+    case HEARTH__MEASURE__MEASURE_SUM:
+    case HEARTH__MEASURE__MEASURE_MEAN:
+        if ((eq->measure = column(ds, sq->measure_column, cause)) < 0)
+            return HEARTH_ERR_NOT_FOUND;
+        break;
+    default:
+        hearth_cause_set(cause, "unknown measure");
+        return HEARTH_ERR_PROTO;
+    }
+    for (size_t k = 0; k < sq->n_group_by; k++) {
+        int c = column(ds, sq->group_by[k], cause);
+        if (c < 0)
+            return HEARTH_ERR_NOT_FOUND;
+        eq->group[k] = (size_t)c;
+    }
+    hearth_err_t rc = build_terms(ds, sq, &out->terms, &out->values, cause);
+    if (rc != HEARTH_OK)
+        return rc;
+    eq->nterms = sq->n_filter;
+    eq->terms = out->terms;
     return HEARTH_OK;
 }
 
@@ -147,60 +230,34 @@ hearth_err_t node_answer_run(const node_engine_t *engine, const Hearth__SubQuery
                              Hearth__SubResult **out, char **cause)
 {
     *out = NULL;
-    int di = node_engine_find(engine, str(q->dataset));
-    if (di < 0) {
-        hearth_cause_set(cause, "this node has no dataset '%s'", str(q->dataset));
-        return HEARTH_ERR_NOT_FOUND;
-    }
-    const node_store_dataset_t *ds = node_engine_dataset(engine, (size_t)di);
-    if (q->n_group_by > NODE_ENGINE_MAX_GROUP_BY) {
-        hearth_cause_set(cause, "at most %d GROUP BY columns", NODE_ENGINE_MAX_GROUP_BY);
-        return HEARTH_ERR_TOO_BIG;
-    }
-    node_engine_query_t eq = {.dataset = (size_t)di, .ngroup = q->n_group_by, .measure = -1};
-    switch (q->measure) {
-    case HEARTH__MEASURE__MEASURE_COUNT_RECORDS:
-    case HEARTH__MEASURE__MEASURE_COUNT_PERSONS:
-        break;
-    case HEARTH__MEASURE__MEASURE_SUM:
-    case HEARTH__MEASURE__MEASURE_MEAN:
-        if ((eq.measure = column(ds, q->measure_column, cause)) < 0)
-            return HEARTH_ERR_NOT_FOUND;
-        break;
-    default:
-        hearth_cause_set(cause, "unknown measure");
+    if (q->kind != HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE) {
+        hearth_cause_set(cause, "not an aggregate sub-query");
         return HEARTH_ERR_PROTO;
     }
-    for (size_t k = 0; k < q->n_group_by; k++) {
-        int c = column(ds, q->group_by[k], cause);
-        if (c < 0)
-            return HEARTH_ERR_NOT_FOUND;
-        eq.group[k] = (size_t)c;
-    }
-    node_engine_term_t *terms = NULL;
-    node_engine_value_t *values = NULL;
+    node_answer_query_t aq;
     node_engine_result_t *res = NULL;
-    hearth_err_t rc = build_terms(ds, q, &terms, &values, cause);
-    if (rc == HEARTH_OK) {
-        eq.nterms = q->n_filter;
-        eq.terms = terms;
-        rc = node_engine_run(engine, &eq, &res, cause);
-    }
-    free(terms);
-    free(values);
-    if (rc != HEARTH_OK)
+    hearth_err_t rc = node_answer_query_init(engine, q, &aq, cause);
+    if (rc == HEARTH_OK)
+        rc = node_engine_run(engine, &aq.q, &res, cause);
+    if (rc != HEARTH_OK) {
+        node_answer_query_free(&aq);
         return rc;
+    }
+    const node_engine_query_t *eq = &aq.q;
+    int di = (int)eq->dataset;
     Hearth__SubResult *r = hearth_malloc(sizeof *r);
     hearth__sub_result__init(r);
     r->query_id = hearth_strdup(str(q->query_id));
     r->ok = 1;
+    r->part = q->part;
     if (res->ngroups > 0) {
         r->groups = hearth_calloc(res->ngroups, sizeof *r->groups);
         for (size_t i = 0; i < res->ngroups; i++)
-            r->groups[r->n_groups++] = group_count(engine, di, &eq, &res->groups[i], true);
+            r->groups[r->n_groups++] = group_count(engine, di, eq, &res->groups[i], true);
     }
-    r->total = group_count(engine, di, &eq, &res->total, false);
+    r->total = group_count(engine, di, eq, &res->total, false);
     node_engine_result_destroy(&res);
+    node_answer_query_free(&aq);
     *out = r;
     return HEARTH_OK;
 }

@@ -4,6 +4,7 @@
 #include "hearth_mem.h"
 #include "hearth_util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,20 @@ typedef struct {
 bool node_config_name_valid(const char *s)
 {
     return hearth_name_valid(s);
+}
+
+/* Plain decimal digits only: no sign, blanks, hex or exponent. */
+static bool parse_min_cohort(const char *s, uint32_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 1 || v > NODE_CONFIG_MIN_COHORT_MAX)
+        return false;
+    *out = (uint32_t)v;
+    return true;
 }
 
 static void set_path(load_ctx_t *ctx, char **slot, const char *value)
@@ -44,6 +59,16 @@ static int on_setting(void *user, const char *section, const char *name, const c
             return set_path(ctx, &cfg->linkage_key, value), 1;
         if (strcmp(name, "curve_key") == 0)
             return set_path(ctx, &cfg->curve_key, value), 1;
+        if (strcmp(name, "ledger") == 0)
+            return set_path(ctx, &cfg->ledger, value), 1;
+        if (strcmp(name, "min_cohort") == 0) {
+            if (!parse_min_cohort(value, &cfg->min_cohort)) {
+                hearth_cause_set(cause, "[node] min_cohort must be a whole number from 1 "
+                                 "to %d", NODE_CONFIG_MIN_COHORT_MAX);
+                return 0;
+            }
+            return 1;
+        }
     } else if (strcmp(section, "gateway") == 0) {
         if (strcmp(name, "endpoint") == 0) {
             free(cfg->gateway_endpoint);
@@ -61,6 +86,7 @@ hearth_err_t node_config_load(const char *path, node_config_t **out, char **caus
 {
     *out = NULL;
     load_ctx_t ctx = {.cfg = hearth_calloc(1, sizeof(node_config_t))};
+    ctx.cfg->min_cohort = NODE_CONFIG_MIN_COHORT_DEFAULT;
     char *dir = hearth_path_dirname(path);
     ctx.dir = dir;
     hearth_err_t rc = HEARTH_OK;
@@ -77,6 +103,8 @@ hearth_err_t node_config_load(const char *path, node_config_t **out, char **caus
         rc = HEARTH_ERR_CONFIG;
         goto fail;
     }
+    if (ctx.cfg->ledger == NULL)
+        ctx.cfg->ledger = hearth_asprintf("%s.ledger", ctx.cfg->database);
     free(dir);
     *out = ctx.cfg;
     return HEARTH_OK;
@@ -94,6 +122,7 @@ void node_config_destroy(node_config_t **self_p)
     free(self->database);
     free(self->linkage_key);
     free(self->curve_key);
+    free(self->ledger);
     free(self->gateway_endpoint);
     free(self->gateway_public);
     free(self);

@@ -630,10 +630,38 @@ static hearth_err_t finish_counts(node_store_t *store, int64_t id, const node_in
     return HEARTH_OK;
 }
 
+/* Counts the dataset's persons by the token kinds their rows carry: a
+ * person carries a kind when any of its rows here does. person[i] is row
+ * i's final person id (small positive integers, as count_distinct says),
+ * flags[i] its token bits (node_rows_chunk_t.flags). */
+static void count_person_tokens(const int64_t *person, const uint8_t *flags, size_t n,
+                                node_ingest_report_t *r)
+{
+    int64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (person[i] > max)
+            max = person[i];
+    /* Bit 2 marks a person of this dataset; bits 0 and 1 its token kinds. */
+    uint8_t *seen = hearth_calloc((size_t)max + 1, 1);
+    for (size_t i = 0; i < n; i++)
+        seen[person[i]] |= (uint8_t)(4 | (flags[i] & 3));
+    for (size_t p = 0; p <= (size_t)max; p++) {
+        if (!(seen[p] & 4))
+            continue;
+        r->persons_with_nhs += (seen[p] & 1) != 0;
+        r->persons_with_dsp += (seen[p] & 2) != 0;
+        r->persons_with_both += (seen[p] & 3) == 3;
+        r->persons_with_none += (seen[p] & 3) == 0;
+    }
+    free(seen);
+}
+
 /* Stores the rows as the worker reads them, keeping each row's provisional
- * person id in *provisional (caller frees). */
+ * person id in *provisional and its token bits in *flags (caller frees
+ * both). */
 static hearth_err_t store_rows(sqlite3 *db, int64_t id, node_rows_t *rows, size_t nattr,
-                               int64_t **provisional, size_t *nrows, char **cause)
+                               int64_t **provisional, uint8_t **flags, size_t *nrows,
+                               char **cause)
 {
     sqlite3_stmt *st = NULL;
     hearth_err_t rc = prepare_insert(db, id, nattr, &st, cause);
@@ -644,8 +672,10 @@ static hearth_err_t store_rows(sqlite3 *db, int64_t id, node_rows_t *rows, size_
         if (*nrows + c->nrows > cap) {
             cap = (cap ? cap * 2 : NODE_ROWS_CHUNK) + c->nrows;
             *provisional = hearth_reallocarray(*provisional, cap, sizeof **provisional);
+            *flags = hearth_reallocarray(*flags, cap, sizeof **flags);
         }
         memcpy(*provisional + *nrows, c->person, c->nrows * sizeof *c->person);
+        memcpy(*flags + *nrows, c->flags, c->nrows * sizeof *c->flags);
         *nrows += c->nrows;
         node_rows_chunk_free(&c);
     }
@@ -667,6 +697,7 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
     existing_t *ex = NULL;
     size_t nex = 0, nrows = 0;
     int64_t *provisional = NULL;
+    uint8_t *flags = NULL;
     node_rows_col_t *plan = NULL;
     char (*names)[64] = NULL;
     node_rows_stats_t *stats = NULL;
@@ -720,7 +751,7 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
      * rows: the two take about as long as each other. */
     stats = hearth_calloc(r->nattributes ? r->nattributes : 1, sizeof *stats);
     rows = node_rows_start(csv, tok, plan, nheader, r->nattributes, link, r, stats);
-    rc = store_rows(db, id, rows, r->nattributes, &provisional, &nrows, cause);
+    rc = store_rows(db, id, rows, r->nattributes, &provisional, &flags, &nrows, cause);
     hearth_err_t read_rc = node_rows_finish(&rows, rc == HEARTH_OK ? cause : NULL);
     if (rc == HEARTH_OK)
         rc = read_rc;
@@ -738,6 +769,7 @@ hearth_err_t node_ingest_run(node_store_t *store, const keys_token_t *tok,
     }
     const int64_t *person = node_link_resolve(link, &r->persons_node);
     r->persons_dataset = count_distinct(person + nex, nrows);
+    count_person_tokens(person + nex, flags, nrows, r);
     r->rows_stored = nrows;
     if ((rc = update_existing(db, ex, nex, person, cause)) != HEARTH_OK ||
         (rc = update_new(db, id, provisional, person + nex, nrows, cause)) != HEARTH_OK ||
@@ -757,6 +789,7 @@ fail:
     node_link_destroy(&link);
     free(ex);
     free(provisional);
+    free(flags);
     free(plan);
     free(names);
     free(stats);
@@ -774,12 +807,16 @@ char *node_ingest_report_format(const node_ingest_report_t *r)
     hearth_buf_printf(&b, "  rows read:        %llu\n", (unsigned long long)r->rows_read);
     hearth_buf_printf(&b, "  rows stored:      %llu\n", (unsigned long long)r->rows_stored);
     hearth_buf_printf(&b, "  rows rejected:    %llu\n", (unsigned long long)r->rows_rejected);
-    hearth_buf_printf(&b, "  with NHS token:   %llu\n", (unsigned long long)r->with_nhs);
-    hearth_buf_printf(&b, "  with DOB+sex+postcode token: %llu\n",
-                      (unsigned long long)r->with_dsp);
-    hearth_buf_printf(&b, "  with both tokens: %llu\n", (unsigned long long)r->with_both);
-    hearth_buf_printf(&b, "  with no token:    %llu (counted, but never linked)\n",
-                      (unsigned long long)r->with_none);
+    static const char *const routes[] = {"with NHS token:  ", "with DOB+sex+postcode token:",
+                                         "with both tokens:", "with no token:   "};
+    const uint64_t rows[] = {r->with_nhs, r->with_dsp, r->with_both, r->with_none};
+    const uint64_t persons[] = {r->persons_with_nhs, r->persons_with_dsp,
+                                r->persons_with_both, r->persons_with_none};
+    for (size_t k = 0; k < 4; k++)
+        hearth_buf_printf(&b, "  %s %llu row%s, %llu person%s%s\n", routes[k],
+                          (unsigned long long)rows[k], rows[k] == 1 ? "" : "s",
+                          (unsigned long long)persons[k], persons[k] == 1 ? "" : "s",
+                          k == 3 ? " (counted, but never linked)" : "");
     hearth_buf_printf(&b, "  persons in dataset: %llu; persons at this node: %llu\n",
                       (unsigned long long)r->persons_dataset,
                       (unsigned long long)r->persons_node);

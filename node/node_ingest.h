@@ -39,7 +39,13 @@ typedef struct {
 typedef struct {
     char *dataset;                   /* owned */
     uint64_t rows_read, rows_stored, rows_rejected;
+    /* Stored rows carrying an NHS-number token, a DOB+sex+postcode token
+     * (with_nhs and with_dsp both count a row with both), both, neither. */
     uint64_t with_nhs, with_dsp, with_both, with_none;
+    /* The same for the dataset's persons: a person carries a kind of token
+     * when any of its rows in this dataset does. These are the persons a
+     * linked query can match through each route. */
+    uint64_t persons_with_nhs, persons_with_dsp, persons_with_both, persons_with_none;
     uint64_t persons_dataset;        /* distinct persons in this dataset */
     uint64_t persons_node;           /* distinct persons across the node */
     bool has_id[NODE_ID_COUNT];      /* which identifier columns the file has */

@@ -1,6 +1,8 @@
 /* hearth-node: a partner's node. `ingest` loads a CSV extract (identifiers
  * become tokens and are dropped); `serve` connects out to the gateway and
- * answers sub-queries with aggregates; `datasets` lists what is loaded. */
+ * answers sub-queries with aggregates, or for a linked query with the
+ * matching persons as tokens re-keyed for that query alone; `datasets`
+ * lists what is loaded. */
 #include "hearth_err.h"
 #include "hearth_util.h"
 #include "hearth_log.h"
@@ -29,7 +31,8 @@ static const char USAGE[] =
     "\n"
     "  ingest    load a CSV extract as DATASET (replacing any earlier version);\n"
     "            identifiers become keyed tokens and are never stored\n"
-    "  serve     connect to the gateway and answer aggregate sub-queries\n"
+    "  serve     connect to the gateway and answer sub-queries (each query id at\n"
+    "            most once; the ledger file records every one)\n"
     "  datasets  list the datasets this node holds\n"
     "\n"
     "  --config FILE  the node's configuration (see docs/data-manager.md)\n"

@@ -5,8 +5,11 @@
 #include "keys_file.h"
 #include "keys_token.h"
 #include "node_answer.h"
+#include "node_cohort.h"
 #include "node_engine.h"
+#include "node_ledger.h"
 #include "node_store.h"
+#include "proto_value.h"
 #include "proto_wire.h"
 
 #include <errno.h>
@@ -22,6 +25,8 @@ typedef struct {
     node_store_t *store;
     node_engine_t *engine;   /* what queries are answered from, and announced */
     bool reload;             /* the last load failed on the database: try again */
+    node_ledger_t *ledger;   /* every sub-query is admitted here before it is answered */
+    keys_token_t *linkage;   /* keyed with the linkage key K, to derive each K_q */
     void *ctx;
     void *dealer;
     void *monitor;
@@ -75,37 +80,221 @@ static hearth_err_t send_hello(node_serve_t *self, char **cause)
     return rc;
 }
 
+static const char *str(const char *s)
+{
+    return s ? s : "";
+}
+
+/* Milliseconds since the epoch, for the ledger's record (the monotonic
+ * clock has no meaning outside this process). */
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* q's id as a log line may show it: ids the ledger refuses may hold
+ * anything, a line break included. */
+static const char *log_id(const Hearth__SubQuery *q)
+{
+    return node_ledger_query_id_valid(q->query_id) ? q->query_id : "(malformed id)";
+}
+
+static const char *kind_name(Hearth__SubQueryKind kind)
+{
+    switch (kind) {
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE: return "aggregate";
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
+    default: return "unknown";
+    }
+}
+
+/* Sends r; a failure is logged, never retried (the gateway times out). */
+static bool send_result(node_serve_t *self, Hearth__SubResult *r)
+{
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_SUB_RESULT;
+    env.sub_result = r;
+    char *cause = NULL;
+    hearth_err_t rc = proto_send(self->dealer, NULL, &env, 1, &cause);
+    if (rc != HEARTH_OK)
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not send an answer to query %s: "
+                   "%s", node_ledger_query_id_valid(r->query_id) ? r->query_id
+                   : "(malformed id)", cause);
+    free(cause);
+    return rc == HEARTH_OK;
+}
+
+/* Tells the gateway why part q->part of q gets no (more) answer: the
+ * cause, never a token or a value. chunk is the chunk the stream ends at. */
+static void send_refusal(node_serve_t *self, const Hearth__SubQuery *q, uint32_t chunk,
+                         hearth_err_t rc, const char *cause)
+{
+    Hearth__SubResult r = HEARTH__SUB_RESULT__INIT;
+    r.query_id = (char *)str(q->query_id);
+    r.ok = 0;
+    r.part = q->part;
+    r.chunk = chunk;
+    r.error = (char *)(cause ? cause : hearth_strerror(rc));
+    (void)send_result(self, &r);
+    hearth_log(HEARTH_LOG_INFO, self->cfg->name, "refused query %s (part %u of %u, %s): %s",
+               log_id(q), q->part + 1, q->nparts, kind_name(q->kind),
+               cause ? cause : hearth_strerror(rc));
+}
+
+static void answer_aggregate(node_serve_t *self, const Hearth__SubQuery *q, uint64_t t0)
+{
+    char *cause = NULL;
+    Hearth__SubResult *r = NULL;
+    hearth_err_t rc = node_answer_run(self->engine, q, &r, &cause);
+    if (rc != HEARTH_OK) {
+        send_refusal(self, q, 0, rc, cause);
+    } else if (send_result(self, r)) {
+        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered query %s on %s (%zu groups, "
+                   "%llu ms)", log_id(q), str(q->dataset), r->n_groups,
+                   (unsigned long long)(hearth_now_ms() - t0));
+    }
+    free(cause);
+    node_answer_free(&r);
+}
+
+/* What each person carries per set bit of a cell's mask. */
+static proto_cohort_payload_t payload_of(const Hearth__SubQuery *q)
+{
+    if (q->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET)
+        return PROTO_COHORT_PERSONS_ONLY;
+    switch (q->measure) {
+    case HEARTH__MEASURE__MEASURE_COUNT_RECORDS: return PROTO_COHORT_RECORDS;
+    case HEARTH__MEASURE__MEASURE_SUM:
+    case HEARTH__MEASURE__MEASURE_MEAN: return PROTO_COHORT_SUMS;
+    default: return PROTO_COHORT_PERSONS_ONLY;
+    }
+}
+
+/* The cells a cohort's persons refer to, as chunk 0 lists them: group
+ * values only, counts zero. Free with free_cells. */
+static Hearth__GroupCount **cells(const node_serve_t *self, const node_cohort_t *co,
+                                  const node_engine_query_t *eq, size_t *n)
+{
+    *n = node_cohort_ncells(co);
+    if (*n == 0)
+        return NULL;
+    Hearth__GroupCount **g = hearth_calloc(*n, sizeof *g);
+    for (size_t i = 0; i < *n; i++) {
+        const uint32_t *codes = node_cohort_cell_codes(co, i);
+        g[i] = hearth_malloc(sizeof *g[i]);
+        hearth__group_count__init(g[i]);
+        g[i]->n_group = eq->ngroup;
+        g[i]->group = eq->ngroup ? hearth_calloc(eq->ngroup, sizeof *g[i]->group) : NULL;
+        for (size_t k = 0; k < eq->ngroup; k++) {
+            const char *text = node_engine_text(self->engine, eq->dataset, eq->group[k],
+                                                codes[k], NULL);
+            g[i]->group[k] = text ? proto_value_text(text) : proto_value_null();
+        }
+    }
+    return g;
+}
+
+static void free_cells(Hearth__GroupCount **g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < g[i]->n_group; k++)
+            proto_value_free(g[i]->group[k]);
+        free(g[i]->group);
+        free(g[i]);
+    }
+    free(g);
+}
+
+/* Answers a cohort or target part with its persons as per-query tokens,
+ * in chunks. K_q lives only for this part's answer. */
+static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q, uint64_t t0)
+{
+    bool cohort = q->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+    char *cause = NULL;
+    node_answer_query_t aq;
+    keys_token_t *kq = NULL;
+    node_cohort_t *co = NULL;
+    Hearth__GroupCount **groups = NULL;
+    size_t ngroups = 0;
+    hearth_buf_t chunk;
+    /* A chunk closes once it passes PROTO_COHORT_CHUNK_BYTES, so it needs
+     * room for one more person on top; half the largest frame leaves the
+     * envelope room too. A person too big even for that (millions of cells)
+     * ends the stream with an error rather than an oversized frame. */
+    hearth_buf_init(&chunk, PROTO_MAX_NODE_MSG / 2);
+    uint32_t i = 0;
+    bool more = true;
+    hearth_err_t rc = node_answer_query_init(self->engine, q, &aq, &cause);
+    if (rc == HEARTH_OK) {
+        kq = keys_token_for_query(self->linkage, str(q->query_id));
+        rc = node_cohort_new(self->engine, &aq.q, cohort, payload_of(q), kq,
+                             self->cfg->min_cohort, &co, &cause);
+    }
+    if (rc == HEARTH_OK && cohort)
+        groups = cells(self, co, &aq.q, &ngroups);
+    for (; rc == HEARTH_OK && more; i++) {
+        if ((rc = node_cohort_next_chunk(co, &chunk, &more, &cause)) != HEARTH_OK)
+            break;
+        Hearth__SubResult r = HEARTH__SUB_RESULT__INIT;
+        r.query_id = (char *)str(q->query_id);
+        r.ok = 1;
+        r.part = q->part;
+        r.chunk = i;
+        r.more = more;
+        r.persons.data = (uint8_t *)chunk.data;
+        r.persons.len = chunk.len;
+        if (i == 0) {
+            r.groups = groups;
+            r.n_groups = ngroups;
+        }
+        if (!send_result(self, &r))
+            break;
+        if (!more)
+            hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered linked part %u of %u (%s) "
+                       "of query %s on dataset %s in %llu ms", q->part + 1, q->nparts,
+                       kind_name(q->kind), log_id(q), str(q->dataset),
+                       (unsigned long long)(hearth_now_ms() - t0));
+    }
+    if (rc != HEARTH_OK)
+        send_refusal(self, q, i, rc, cause);
+    /* The tokens were re-keyed for this query only, but wipe the last
+     * copy with the key all the same (copies a growing buffer left behind
+     * were freed by realloc unwiped: they are no more than what was sent). */
+    if (chunk.data)
+        OPENSSL_cleanse(chunk.data, chunk.cap);
+    hearth_buf_free(&chunk);
+    free_cells(groups, ngroups);
+    node_cohort_destroy(&co);
+    keys_token_destroy(&kq);
+    node_answer_query_free(&aq);
+    free(cause);
+}
+
+/* Admits q in the ledger, committed before anything is computed, so that
+ * no part of a query id is ever answered twice; then answers it. */
 static void answer(node_serve_t *self, const Hearth__SubQuery *q)
 {
     uint64_t t0 = hearth_now_ms();
     char *cause = NULL;
-    Hearth__SubResult *r = NULL;
-    Hearth__SubResult refusal = HEARTH__SUB_RESULT__INIT;
-    hearth_err_t rc = node_answer_run(self->engine, q, &r, &cause);
-    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
-    env.body_case = HEARTH__ENVELOPE__BODY_SUB_RESULT;
-    if (rc == HEARTH_OK) {
-        env.sub_result = r;
+    hearth_err_t rc = node_ledger_admit(self->ledger, q->query_id, q->part, q->nparts,
+                                        q->dataset, q->kind, wall_ms(), &cause);
+    if (rc != HEARTH_OK) {
+        /* A ledger that cannot be written is the node's problem, not the
+         * query's: say so without the database's own words. */
+        if (rc == HEARTH_ERR_DB) {
+            hearth_log(HEARTH_LOG_WARN, self->cfg->name, "%s", cause);
+            hearth_cause_set(&cause, "this node could not record the query in its ledger");
+        }
+        send_refusal(self, q, 0, rc, cause);
+    } else if (q->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE) {
+        answer_aggregate(self, q, t0);
     } else {
-        refusal.query_id = q->query_id;
-        refusal.ok = 0;
-        refusal.error = cause ? cause : (char *)hearth_strerror(rc);
-        env.sub_result = &refusal;
+        answer_linked(self, q, t0);
     }
-    char *send_cause = NULL;
-    if (proto_send(self->dealer, NULL, &env, 1, &send_cause) != HEARTH_OK)
-        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not send answer to query %s: %s",
-                   q->query_id, send_cause);
-    if (rc == HEARTH_OK)
-        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered query %s on %s (%zu groups, "
-                   "%llu ms)", q->query_id, q->dataset, r->n_groups,
-                   (unsigned long long)(hearth_now_ms() - t0));
-    else
-        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "refused query %s: %s", q->query_id,
-                   cause ? cause : hearth_strerror(rc));
-    free(send_cause);
     free(cause);
-    node_answer_free(&r);
 }
 
 static void on_gateway_message(node_serve_t *self)
@@ -207,11 +396,16 @@ static void check_for_ingest(node_serve_t *self)
 static hearth_err_t setup(node_serve_t *self, char **cause)
 {
     char pub[41], sec[41], gw[41];
+    uint8_t key[KEYS_LINKAGE_KEY_LEN];
     hearth_err_t rc;
     if ((rc = keys_curve_load_secret(self->cfg->curve_key, pub, sec, cause)) != HEARTH_OK ||
         (rc = keys_curve_load_public(self->cfg->gateway_public, gw, cause)) != HEARTH_OK)
         goto done;
-    if ((rc = node_store_open(self->cfg->database, &self->store, cause)) != HEARTH_OK)
+    if ((rc = keys_linkage_load(self->cfg->linkage_key, key, cause)) != HEARTH_OK)
+        goto done;
+    self->linkage = keys_token_new(key);
+    if ((rc = node_ledger_open(self->cfg->ledger, &self->ledger, cause)) != HEARTH_OK ||
+        (rc = node_store_open(self->cfg->database, &self->store, cause)) != HEARTH_OK)
         goto done;
     self->engine = node_engine_new();
     if ((rc = load(self, cause)) != HEARTH_OK)
@@ -254,6 +448,7 @@ static hearth_err_t setup(node_serve_t *self, char **cause)
     rc = HEARTH_OK;
 done:
     OPENSSL_cleanse(sec, sizeof sec);
+    OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
 
@@ -302,5 +497,7 @@ done:
         zmq_ctx_term(self.ctx);
     node_engine_destroy(&self.engine);
     node_store_destroy(&self.store);
+    node_ledger_destroy(&self.ledger);
+    keys_token_destroy(&self.linkage);
     return rc;
 }

@@ -4,7 +4,9 @@
  * filter operator in postfix form, the refusals (unknown names, malformed
  * postfix, values of the wrong kind, limits), and that hostile values and
  * names are treated as plain values or refused while the database file
- * stays byte-for-byte the same. */
+ * stays byte-for-byte the same. node_answer_query_init is checked for
+ * every kind of part: ordinals, typed values, EXISTS terms on their atom,
+ * and the refusals for atoms and kinds. */
 #include "node_answer.h"
 #include "node_engine.h"
 #include "node_ingest.h"
@@ -798,4 +800,186 @@ Test(node_answer, free_is_null_safe)
     Hearth__SubResult *r = NULL;
     node_answer_free(&r);
     cr_assert_null(r);
+}
+
+/* ---- parts and kinds ----------------------------------------------------- */
+
+Test(node_answer, an_aggregate_answer_carries_its_part)
+{
+    Hearth__SubQuery *q = count();
+    q->part = 2;
+    q->nparts = 3;
+    Hearth__SubResult *r = answer(&q);
+    cr_assert_eq(r->part, 2);
+    cr_assert_eq(r->total->records, 11);
+    node_answer_free(&r);
+}
+
+Test(node_answer, refuses_to_aggregate_a_cohort_or_target_part)
+{
+    Hearth__SubQuery *q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+    refused(&q, HEARTH_ERR_PROTO, "not an aggregate sub-query");
+    q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET;
+    refused(&q, HEARTH_ERR_PROTO, "not an aggregate sub-query");
+}
+
+/* ---- the engine's terms for any kind of part ------------------------------ */
+
+/* Builds q's engine query, expects refusal with rc and exactly want_cause,
+ * frees q. */
+static void init_refused(Hearth__SubQuery **qp, hearth_err_t want_rc, const char *want_cause)
+{
+    node_answer_query_t aq;
+    char *cause = NULL;
+    hearth_err_t rc = node_answer_query_init(engine, *qp, &aq, &cause);
+    node_answer_query_free(&aq);
+    char got[256];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    sq_free(qp);
+    cr_assert_eq(rc, want_rc, "rc %d (%s), wanted %d", rc, got, want_rc);
+    cr_assert_str_eq(got, want_cause);
+}
+
+Test(node_answer, turns_names_into_ordinals_and_values_into_typed_values)
+{
+    Hearth__SubQuery *q = sq_new("ae", HEARTH__MEASURE__MEASURE_COUNT_PERSONS);
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+    sq_group(q, "diagnosis_group");
+    sq_group(q, "ward");
+    sq_term(q, HEARTH__TERM_OP__TERM_IN, "age_band", 2, "65-74", "75+");
+    sq_term(q, HEARTH__TERM_OP__TERM_IS_NULL, "ward", 0);
+    sq_op(q, HEARTH__TERM_OP__TERM_OR);
+    node_answer_query_t aq;
+    char *cause = NULL;
+    cr_assert_eq(node_answer_query_init(engine, q, &aq, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(aq.q.dataset, (size_t)node_engine_find(engine, "ae"));
+    cr_assert_eq(aq.q.ngroup, 2);
+    cr_assert_eq(aq.q.group[0], 2);
+    cr_assert_eq(aq.q.group[1], 0);
+    cr_assert_eq(aq.q.measure, -1);
+    cr_assert_eq(aq.q.natoms, 0);
+    cr_assert_eq(aq.q.nterms, 3);
+    cr_assert_eq(aq.q.terms, aq.terms);
+    cr_assert_eq(aq.terms[0].op, NODE_ENGINE_IN);
+    cr_assert_eq(aq.terms[0].column, 1);
+    cr_assert_eq(aq.terms[0].nvalues, 2);
+    cr_assert_eq(aq.terms[0].values[1].kind, NODE_ENGINE_VALUE_TEXT);
+    cr_assert_eq(aq.terms[0].values[1].len, 3);
+    cr_assert_eq(memcmp(aq.terms[0].values[1].text, "75+", 3), 0);
+    cr_assert_eq(aq.terms[1].op, NODE_ENGINE_IS_NULL);
+    cr_assert_eq(aq.terms[1].column, 0);
+    cr_assert_eq(aq.terms[1].nvalues, 0);
+    cr_assert_eq(aq.terms[2].op, NODE_ENGINE_OR);
+    node_answer_query_free(&aq);
+    cr_assert_null(aq.terms);
+    cr_assert_null(aq.values);
+    node_answer_query_free(&aq);
+    sq_free(&q);
+}
+
+Test(node_answer, an_exists_term_becomes_an_engine_exists_term_on_its_atom)
+{
+    Hearth__SubQuery *q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+    q->atoms = 3;
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "diagnosis_group", 1, "falls");
+    sq_add(q, HEARTH__TERM_OP__TERM_EXISTS, NULL)->atom = 2;
+    sq_op(q, HEARTH__TERM_OP__TERM_AND);
+    sq_add(q, HEARTH__TERM_OP__TERM_EXISTS, NULL)->atom = 0;
+    sq_op(q, HEARTH__TERM_OP__TERM_NOT);
+    sq_op(q, HEARTH__TERM_OP__TERM_AND);
+    node_answer_query_t aq;
+    char *cause = NULL;
+    cr_assert_eq(node_answer_query_init(engine, q, &aq, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(aq.q.natoms, 3);
+    cr_assert_eq(aq.q.nterms, 6);
+    cr_assert_eq(aq.terms[1].op, NODE_ENGINE_EXISTS);
+    cr_assert_eq((int)NODE_ENGINE_EXISTS, 14);
+    cr_assert_eq(aq.terms[1].column, 2);
+    cr_assert_eq(aq.terms[3].op, NODE_ENGINE_EXISTS);
+    cr_assert_eq(aq.terms[3].column, 0);
+    cr_assert_eq(aq.terms[4].op, NODE_ENGINE_NOT);
+    node_answer_query_free(&aq);
+    sq_free(&q);
+}
+
+Test(node_answer, a_target_part_converts_like_an_aggregate)
+{
+    Hearth__SubQuery *q = sq_new("ae", HEARTH__MEASURE__MEASURE_COUNT_PERSONS);
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET;
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Abbey");
+    node_answer_query_t aq;
+    char *cause = NULL;
+    cr_assert_eq(node_answer_query_init(engine, q, &aq, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(aq.q.natoms, 0);
+    cr_assert_eq(aq.q.ngroup, 0);
+    cr_assert_eq(aq.terms[0].column, 0);
+    node_answer_query_free(&aq);
+    sq_free(&q);
+}
+
+Test(node_answer, refuses_an_exists_atom_the_part_does_not_have)
+{
+    Hearth__SubQuery *q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+    q->atoms = 2;
+    sq_add(q, HEARTH__TERM_OP__TERM_EXISTS, NULL)->atom = 2;
+    init_refused(&q, HEARTH_ERR_PROTO, "an EXISTS term names an atom the sub-query does not "
+                 "have");
+    /* An aggregate or target part has no atoms at all. */
+    q = count();
+    sq_add(q, HEARTH__TERM_OP__TERM_EXISTS, NULL)->atom = 0;
+    refused(&q, HEARTH_ERR_PROTO, "an EXISTS term names an atom the sub-query does not have");
+    q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET;
+    sq_add(q, HEARTH__TERM_OP__TERM_EXISTS, NULL)->atom = 0;
+    init_refused(&q, HEARTH_ERR_PROTO, "an EXISTS term names an atom the sub-query does not "
+                 "have");
+}
+
+Test(node_answer, refuses_more_than_six_atoms)
+{
+    Hearth__SubQuery *q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+    q->atoms = 7;
+    init_refused(&q, HEARTH_ERR_TOO_BIG, "at most 6 EXISTS sub-selects in one query");
+    q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+    q->atoms = 6;
+    sq_add(q, HEARTH__TERM_OP__TERM_EXISTS, NULL)->atom = 5;
+    node_answer_query_t aq;
+    char *cause = NULL;
+    cr_assert_eq(node_answer_query_init(engine, q, &aq, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(aq.q.natoms, 6);
+    node_answer_query_free(&aq);
+    sq_free(&q);
+}
+
+Test(node_answer, refuses_atoms_on_an_aggregate_or_target_part)
+{
+    Hearth__SubQuery *q = count();
+    q->atoms = 1;
+    init_refused(&q, HEARTH_ERR_PROTO, "only a cohort part has EXISTS atoms");
+    q = count();
+    q->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET;
+    q->atoms = 1;
+    init_refused(&q, HEARTH_ERR_PROTO, "only a cohort part has EXISTS atoms");
+}
+
+Test(node_answer, refuses_an_unknown_kind)
+{
+    Hearth__SubQuery *q = count();
+    q->kind = (Hearth__SubQueryKind)3;
+    init_refused(&q, HEARTH_ERR_PROTO, "unknown sub-query kind");
+}
+
+Test(node_answer, a_failed_conversion_owns_nothing)
+{
+    Hearth__SubQuery *q = count();
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Abbey");
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "no_such", 1, "x");
+    init_refused(&q, HEARTH_ERR_NOT_FOUND, "no column 'no_such' in dataset ae");
 }

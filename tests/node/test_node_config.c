@@ -1,6 +1,8 @@
 /* Tests for node_config: a good file loads with relative paths resolved
  * against the file's folder; each missing setting is named; unknown
- * settings and bad names are refused with the line number. */
+ * settings and bad names are refused with the line number; the optional
+ * min_cohort and ledger settings have their defaults, and a min_cohort that
+ * is not a whole number from 1 to 1000000 is refused. */
 #include "node_config.h"
 
 #include <criterion/criterion.h>
@@ -99,6 +101,69 @@ Test(node_config, loads_a_good_file_resolving_relative_paths)
     cr_assert_str_eq(cfg->gateway_public, want);
     node_config_destroy(&cfg);
     cr_assert_null(cfg);
+}
+
+Test(node_config, min_cohort_and_ledger_default_to_8_and_the_database_beside)
+{
+    char path[128];
+    write_config("node.ini", GOOD, path, sizeof path);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(cfg->min_cohort, 8);
+    char want[160];
+    snprintf(want, sizeof want, "%s/trust.db.ledger", dir);
+    cr_assert_str_eq(cfg->ledger, want);
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, the_ledger_default_follows_a_later_database_setting)
+{
+    char path[128];
+    char text[600];
+    snprintf(text, sizeof text, "%s[node]\ndatabase = /srv/other.db\n", GOOD);
+    write_config("node.ini", text, path, sizeof path);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_str_eq(cfg->ledger, "/srv/other.db.ledger");
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, reads_min_cohort_and_a_relative_ledger_path)
+{
+    static const struct {
+        const char *value;
+        uint32_t want;
+    } cases[] = {{"1", 1}, {"8", 8}, {"25", 25}, {"1000000", 1000000}, {"007", 7}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[128];
+        char text[600];
+        snprintf(text, sizeof text, "%s[node]\nmin_cohort = %s\nledger = var/answered.db\n",
+                 GOOD, cases[i].value);
+        write_config("node.ini", text, path, sizeof path);
+        node_config_t *cfg = NULL;
+        char *cause = NULL;
+        cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+        cr_expect_eq(cfg->min_cohort, cases[i].want, "min_cohort = %s", cases[i].value);
+        char want[160];
+        snprintf(want, sizeof want, "%s/var/answered.db", dir);
+        cr_expect_str_eq(cfg->ledger, want);
+        node_config_destroy(&cfg);
+    }
+}
+
+Test(node_config, refuses_a_min_cohort_that_is_not_a_whole_number_in_range)
+{
+    const char *bad[] = {"0", "1000001", "-1", "+8", "8.0", "8 persons", "eight", "0x10",
+                         "1e3", "", "99999999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[600];
+        /* GOOD has 10 lines; the section is on 11, the setting on 12. */
+        snprintf(text, sizeof text, "%s[node]\nmin_cohort = %s\n", GOOD, bad[i]);
+        expect_refused(text, HEARTH_ERR_CONFIG, ":12: [node] min_cohort must be a whole "
+                       "number from 1 to 1000000");
+    }
 }
 
 Test(node_config, resolves_paths_against_a_subfolder_config)

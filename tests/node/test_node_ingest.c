@@ -231,6 +231,12 @@ Test(node_ingest, report_counts_a_small_extract_exactly)
     cr_assert_eq(r->with_dsp, 3);
     cr_assert_eq(r->with_both, 1);
     cr_assert_eq(r->with_none, 2);
+    /* P carries both kinds (rows 2-4), Q an NHS token, R a DOB+sex+postcode
+     * one, S and T none. */
+    cr_assert_eq(r->persons_with_nhs, 2);
+    cr_assert_eq(r->persons_with_dsp, 2);
+    cr_assert_eq(r->persons_with_both, 1);
+    cr_assert_eq(r->persons_with_none, 2);
     cr_assert_eq(r->persons_dataset, 5);
     cr_assert_eq(r->persons_node, 5);
     for (int f = 0; f < NODE_ID_COUNT; f++)
@@ -277,6 +283,68 @@ Test(node_ingest, report_counts_a_small_extract_exactly)
     cr_assert_eq(node_store_meta_get(store, "linkage_key_id", &kid, &cause), HEARTH_OK);
     cr_assert_str_eq(kid, key_id);
     free(kid);
+}
+
+Test(node_ingest, the_report_text_gives_rows_and_persons_per_token_route)
+{
+    node_ingest_report_t *r = ingest_ok("ae", EXTRACT);
+    char *text = node_ingest_report_format(r);
+    node_ingest_report_destroy(&r);
+    const char *want =
+        "  with NHS token:   3 rows, 2 persons\n"
+        "  with DOB+sex+postcode token: 3 rows, 2 persons\n"
+        "  with both tokens: 1 row, 1 person\n"
+        "  with no token:    2 rows, 2 persons (counted, but never linked)\n"
+        "  persons in dataset: 5; persons at this node: 5\n";
+    bool found = strstr(text, want) != NULL;
+    char copy[2048];
+    snprintf(copy, sizeof copy, "%s", text);
+    free(text);
+    cr_assert(found, "report:\n%s", copy);
+}
+
+Test(node_ingest, a_person_carries_each_kind_any_of_its_rows_carries)
+{
+    /* A: an NHS-only row and a row with both (so A carries both); B: a
+     * DOB+sex+postcode-only row, then the same with the NHS number spelt
+     * badly (still DSP only); C: an NHS-only row twice. */
+    node_ingest_report_t *r = ingest_ok("ae", "nhs_number,date_of_birth,sex,postcode,ward\n"
+                                              "9434765919,,,,Abbey\n"
+                                              "9434765919,1950-03-01,M,LS1 4AP,Abbey\n"
+                                              ",1931-12-25,F,BD7 1DP,Priory\n"
+                                              "9434765918,1931-12-25,F,BD7 1DP,Priory\n"
+                                              "9434765927,,,,Castle\n"
+                                              "943 476 5927,,,,Castle\n");
+    cr_assert_eq(r->rows_stored, 6);
+    cr_assert_eq(r->with_nhs, 4);
+    cr_assert_eq(r->with_dsp, 3);
+    cr_assert_eq(r->with_both, 1);
+    cr_assert_eq(r->with_none, 0);
+    cr_assert_eq(r->persons_dataset, 3);
+    cr_assert_eq(r->persons_with_nhs, 2);
+    cr_assert_eq(r->persons_with_dsp, 2);
+    cr_assert_eq(r->persons_with_both, 1);
+    cr_assert_eq(r->persons_with_none, 0);
+    node_ingest_report_destroy(&r);
+}
+
+Test(node_ingest, person_token_counts_look_only_at_the_datasets_own_rows)
+{
+    node_ingest_report_t *r = ingest_ok("ae", "nhs_number,date_of_birth,sex,postcode,ward\n"
+                                              "9434765919,1950-03-01,M,LS1 4AP,Abbey\n");
+    node_ingest_report_destroy(&r);
+    /* The same person, known to housing by DOB/sex/postcode only, and a
+     * second person with no usable identifier. */
+    r = ingest_ok("housing", "date_of_birth,sex,postcode,tenure\n"
+                             "01/03/1950,M,ls1 4ap,social\n"
+                             "1950-02-30,M,LS1 4AP,private\n");
+    cr_assert_eq(r->persons_dataset, 2);
+    cr_assert_eq(r->persons_node, 2);
+    cr_assert_eq(r->persons_with_nhs, 0);
+    cr_assert_eq(r->persons_with_dsp, 1);
+    cr_assert_eq(r->persons_with_both, 0);
+    cr_assert_eq(r->persons_with_none, 1);
+    node_ingest_report_destroy(&r);
 }
 
 Test(node_ingest, stores_the_nhs_token_the_brief_specifies)

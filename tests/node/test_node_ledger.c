@@ -1,0 +1,311 @@
+/* Tests for node_ledger: a part is admitted once and its record is on disk
+ * when admit returns; a replayed part, a part out of range, a part count
+ * of 0 or over 64 and a part count that differs from the first sight of
+ * the id are refused with the stated causes and record nothing; bad query
+ * ids are refused; the file is created owner-only in WAL mode and survives
+ * reopening; hostile ids and dataset names are stored as plain values. */
+#include "node_ledger.h"
+
+#include <criterion/criterion.h>
+
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define AGG HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE
+#define COHORT HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT
+#define TARGET HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET
+
+static char dir[64];
+static char path[128];
+static node_ledger_t *ledger;
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static void open_ledger(void)
+{
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_open(path, &ledger, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", cause ? cause : "");
+    cr_assert_null(cause);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/hearth-ledger-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/node.db.ledger", dir);
+    open_ledger();
+}
+
+static void teardown(void)
+{
+    node_ledger_destroy(&ledger);
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(node_ledger, .init = setup, .fini = teardown);
+
+/* Admits and returns the code; the cause goes to want_cause's check. */
+static hearth_err_t admit(const char *id, uint32_t part, uint32_t nparts, const char *dataset,
+                          Hearth__SubQueryKind kind, char *cause_out, size_t cap)
+{
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_admit(ledger, id, part, nparts, dataset, kind,
+                                        1700000000000ull + part, &cause);
+    snprintf(cause_out, cap, "%s", cause ? cause : "");
+    free(cause);
+    return rc;
+}
+
+static void admit_ok(const char *id, uint32_t part, uint32_t nparts, const char *dataset,
+                     Hearth__SubQueryKind kind)
+{
+    char cause[256];
+    hearth_err_t rc = admit(id, part, nparts, dataset, kind, cause, sizeof cause);
+    cr_assert_eq(rc, HEARTH_OK, "admitting %s part %u of %u: %s", id, part, nparts, cause);
+    cr_assert_str_eq(cause, "");
+}
+
+static void admit_refused(const char *id, uint32_t part, uint32_t nparts, hearth_err_t want_rc,
+                          const char *want_cause)
+{
+    char cause[256];
+    hearth_err_t rc = admit(id, part, nparts, "ae", COHORT, cause, sizeof cause);
+    cr_assert_eq(rc, want_rc, "%s part %u of %u: rc %d (%s)", id, part, nparts, rc, cause);
+    cr_assert_str_eq(cause, want_cause);
+}
+
+/* The single integer a query on a second connection returns: what is on
+ * disk, not what the ledger's own connection holds. */
+static int64_t disk_int(const char *sql)
+{
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+                 sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The single text a query on a second connection returns (caller frees). */
+static char *disk_text(const char *sql)
+{
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+                 sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    char *s = strdup(t ? (const char *)t : "(null)");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return s;
+}
+
+static const char *const REPLAY = "query id already answered";
+static const char *const MALFORMED = "malformed part numbering: a query has 1 to 64 parts, "
+                                     "each numbered below their count";
+static const char *const OTHER_NPARTS = "malformed part numbering: this query id was first "
+                                        "seen with another number of parts";
+
+Test(node_ledger, admits_a_part_and_records_it_on_disk_before_returning)
+{
+    admit_ok("a1b2c3", 0, 1, "ae_attendances", COHORT);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM queries"), 1);
+    cr_assert_eq(disk_int("SELECT nparts FROM queries WHERE query_id = 'a1b2c3'"), 1);
+    cr_assert_eq(disk_int("SELECT first_ms FROM queries"), 1700000000000ll);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts"), 1);
+    char *row = disk_text("SELECT query_id || '|' || part || '|' || dataset || '|' || kind || "
+                          "'|' || at_ms FROM parts");
+    cr_assert_str_eq(row, "a1b2c3|0|ae_attendances|cohort|1700000000000");
+    free(row);
+}
+
+Test(node_ledger, refuses_the_same_part_again)
+{
+    admit_ok("q1", 0, 1, "ae", COHORT);
+    admit_refused("q1", 0, 1, HEARTH_ERR_REFUSED, REPLAY);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts"), 1);
+}
+
+Test(node_ledger, refuses_an_aggregate_part_again_too)
+{
+    admit_ok("q1", 0, 1, "ae", AGG);
+    char cause[256];
+    cr_assert_eq(admit("q1", 0, 1, "ae", AGG, cause, sizeof cause), HEARTH_ERR_REFUSED);
+    cr_assert_str_eq(cause, REPLAY);
+}
+
+Test(node_ledger, admits_every_part_of_a_query_once_in_any_order)
+{
+    admit_ok("q2", 2, 3, "referrals", TARGET);
+    admit_ok("q2", 0, 3, "ae", COHORT);
+    admit_ok("q2", 1, 3, "housing", TARGET);
+    for (uint32_t p = 0; p < 3; p++)
+        admit_refused("q2", p, 3, HEARTH_ERR_REFUSED, REPLAY);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts WHERE query_id = 'q2'"), 3);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM queries"), 1);
+    char *kinds = disk_text("SELECT group_concat(kind, ',') FROM (SELECT kind FROM parts "
+                            "ORDER BY part)");
+    cr_assert_str_eq(kinds, "cohort,target,target");
+    free(kinds);
+}
+
+Test(node_ledger, refuses_a_part_count_that_differs_from_the_first_sight)
+{
+    admit_ok("q3", 0, 2, "ae", COHORT);
+    admit_refused("q3", 1, 3, HEARTH_ERR_REFUSED, OTHER_NPARTS);
+    admit_refused("q3", 0, 1, HEARTH_ERR_REFUSED, OTHER_NPARTS);
+    /* The refusals recorded nothing: the right part is still admitted. */
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts"), 1);
+    admit_ok("q3", 1, 2, "housing", TARGET);
+}
+
+Test(node_ledger, refuses_malformed_part_numbering_and_records_nothing)
+{
+    static const struct {
+        uint32_t part, nparts;
+    } cases[] = {{0, 0}, {1, 1}, {5, 3}, {0, 65}, {64, 64}, {UINT32_MAX, UINT32_MAX},
+                 {0, UINT32_MAX}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        admit_refused("q4", cases[i].part, cases[i].nparts, HEARTH_ERR_REFUSED, MALFORMED);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM queries"), 0);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts"), 0);
+    /* 64 parts is the limit, and allowed. */
+    admit_ok("q4", 63, 64, "ae", TARGET);
+}
+
+Test(node_ledger, refuses_empty_long_and_unprintable_query_ids)
+{
+    char long_id[66];
+    memset(long_id, 'a', 65);
+    long_id[65] = '\0';
+    const char *bad[] = {"", long_id, "q 1", "q\n1", "q'1", "q;1", "caf\xc3\xa9", "q/1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        admit_refused(bad[i], 0, 1, HEARTH_ERR_PROTO, "malformed query id (1-64 of A-Z, a-z, "
+                      "0-9, '.', '_', ':' and '-')");
+    char cause[256];
+    cr_assert_eq(admit(NULL, 0, 1, "ae", COHORT, cause, sizeof cause), HEARTH_ERR_PROTO);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts"), 0);
+    long_id[64] = '\0';
+    admit_ok(long_id, 0, 1, "ae", COHORT);
+    admit_ok("Q-1.2_3:4", 0, 1, "ae", COHORT);
+}
+
+Test(node_ledger, refuses_an_unknown_kind)
+{
+    char cause[256];
+    cr_assert_eq(admit("q5", 0, 1, "ae", (Hearth__SubQueryKind)7, cause, sizeof cause),
+                 HEARTH_ERR_PROTO);
+    cr_assert_str_eq(cause, "unknown sub-query kind");
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts"), 0);
+}
+
+Test(node_ledger, a_dataset_name_is_stored_as_a_plain_value)
+{
+    const char *hostile = "ae'); DROP TABLE parts; --";
+    admit_ok("q6", 0, 1, hostile, AGG);
+    char *ds = disk_text("SELECT dataset FROM parts");
+    cr_assert_str_eq(ds, hostile);
+    free(ds);
+    admit_ok("q7", 0, 1, NULL, AGG);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM parts"), 2);
+}
+
+Test(node_ledger, remembers_answered_parts_after_reopening)
+{
+    admit_ok("q8", 0, 2, "ae", COHORT);
+    node_ledger_destroy(&ledger);
+    cr_assert_null(ledger);
+    open_ledger();
+    admit_refused("q8", 0, 2, HEARTH_ERR_REFUSED, REPLAY);
+    admit_refused("q8", 1, 3, HEARTH_ERR_REFUSED, OTHER_NPARTS);
+    admit_ok("q8", 1, 2, "housing", TARGET);
+}
+
+Test(node_ledger, two_ledgers_on_one_file_still_admit_each_part_once)
+{
+    node_ledger_t *second = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_ledger_open(path, &second, &cause), HEARTH_OK, "%s", cause);
+    admit_ok("q9", 0, 1, "ae", COHORT);
+    hearth_err_t rc = node_ledger_admit(second, "q9", 0, 1, "ae", COHORT, 1, &cause);
+    char got[256];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    node_ledger_destroy(&second);
+    cr_assert_eq(rc, HEARTH_ERR_REFUSED);
+    cr_assert_str_eq(got, REPLAY);
+}
+
+Test(node_ledger, the_file_is_created_owner_only_in_wal_mode)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    char *mode = disk_text("PRAGMA journal_mode");
+    cr_assert_str_eq(mode, "wal");
+    free(mode);
+}
+
+Test(node_ledger, opening_a_file_that_is_not_a_database_fails_naming_it)
+{
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/not-a-db", dir);
+    FILE *f = fopen(bad, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an SQLite database, just text\n", f);
+    cr_assert_eq(fclose(f), 0);
+    node_ledger_t *l = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_open(bad, &l, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_ERR_DB);
+    cr_assert_null(l);
+    char want[512];
+    snprintf(want, sizeof want, "ledger '%s' (opening): file is not a database", bad);
+    cr_assert_str_eq(got, want);
+}
+
+Test(node_ledger, opening_in_a_missing_folder_fails_naming_the_file)
+{
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/absent/ledger", dir);
+    node_ledger_t *l = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_open(bad, &l, &cause);
+    char want[256], got[256];
+    snprintf(want, sizeof want, "cannot open ledger '%s': No such file or directory", bad);
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_ERR_DB);
+    cr_assert_null(l);
+    cr_assert_str_eq(got, want);
+}
+
+Test(node_ledger, destroy_is_null_safe)
+{
+    node_ledger_destroy(NULL);
+    node_ledger_t *l = NULL;
+    node_ledger_destroy(&l);
+    cr_assert_null(l);
+}
