@@ -191,6 +191,31 @@ static void json_cell_tail(out_t *o, const Hearth__Cell *c)
     put(o, cell_suppressed(c) ? ", \"suppressed\": true}" : ", \"suppressed\": false}");
 }
 
+/* The linkage kinds in the order the JSON and the table show them. */
+typedef struct {
+    const char *json;    /* key in the "linkage" object */
+    const char *label;   /* words in the table's footer */
+} linkage_kind_t;
+
+static const linkage_kind_t LINKAGE_KINDS[] = {
+    {"nhs_number_only", "NHS number only"},
+    {"dob_sex_postcode_only", "DOB+sex+postcode only"},
+    {"both", "both"},
+    {"not_linked", "not linked"},
+};
+#define NLINKAGE_KINDS (sizeof LINKAGE_KINDS / sizeof *LINKAGE_KINDS)
+
+/* Cell i of l, in LINKAGE_KINDS order; NULL when absent. */
+static const Hearth__Cell *linkage_cell(const Hearth__Linkage *l, size_t i)
+{
+    switch (i) {
+    case 0: return l->nhs_only;
+    case 1: return l->dsp_only;
+    case 2: return l->both;
+    default: return l->none;
+    }
+}
+
 static void json_row(out_t *o, const Hearth__QueryResult *r, const Hearth__Cell *c)
 {
     put(o, "{\"group\": {");
@@ -279,6 +304,18 @@ static void json_render(out_t *o, const Hearth__QueryResult *r)
     put(o, ", \"suppressed_cells\": ");
     put_u64(o, d ? d->suppressed_cells : 0);
     put(o, "}, ");
+
+    if (r->linkage) {
+        put(o, "\"linkage\": {");
+        for (size_t i = 0; i < NLINKAGE_KINDS; i++) {
+            if (i)
+                put(o, ", ");
+            json_string(o, LINKAGE_KINDS[i].json);
+            put(o, ": {");
+            json_cell_tail(o, linkage_cell(r->linkage, i));
+        }
+        put(o, "}, ");
+    }
 
     json_nodes(o, r);
     if (r->status == HEARTH__QUERY_STATUS__STATUS_PARTIAL) {
@@ -514,6 +551,25 @@ static void table_footer(out_t *o, const Hearth__QueryResult *r)
     }
     put_u64(o, d ? d->suppressed_cells : 0);
     put(o, " cell(s) suppressed.\n");
+
+    if (r->linkage) {
+        char num[NUM_BUF];
+        put(o, "linkage: ");
+        for (size_t i = 0; i < NLINKAGE_KINDS; i++) {
+            const Hearth__Cell *c = linkage_cell(r->linkage, i);
+            if (i)
+                put(o, ", ");
+            put(o, LINKAGE_KINDS[i].label);
+            put(o, " ");
+            if (cell_suppressed(c)) {
+                put(o, "[suppressed]");
+            } else {
+                const char *text = value_plain(cell_value(c), num);
+                term_text(o, text ? text : TABLE_NULL);
+            }
+        }
+        put_n(o, "\n", 1);
+    }
 
     if (r->status == HEARTH__QUERY_STATUS__STATUS_PARTIAL) {
         put(o, "partial: no answer from ");

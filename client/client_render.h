@@ -1,6 +1,9 @@
 /* client_render — turns a QueryResult from the gateway into what the analyst
  * sees: an aligned table for a terminal, CSV for spreadsheets and R/Python,
- * or the stable JSON shape of the product brief.
+ * or the stable JSON shape of the product brief. A linked query's result
+ * also says how its persons were linked: a "linkage" object after
+ * "disclosure" in JSON, a "linkage:" line under the table; CSV carries the
+ * table only.
  *
  * Every string in a result came from the network. They are only ever copied
  * as data (escaped for JSON, quoted for CSV, control characters made visible

@@ -6,6 +6,7 @@
 #include "proto_value.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,21 @@ typedef struct {
     Hearth__Term **terms;
     size_t n, cap;
 } terms_t;
+
+/* What planning one query needs beyond the dataset at hand. */
+typedef struct {
+    const gw_plan_node_t *nodes;
+    size_t nnodes;
+    const char *query_id;
+    gw_parse_error_t *err;
+    const gw_expr_t *exists[PROTO_COHORT_MAX_ATOMS];  /* in source order */
+    unsigned natoms;
+    /* The TARGET parts, indexed by atom: planned the first time the base
+     * filter is emitted, so errors in a sub-select come in source order. */
+    gw_plan_part_t *targets;
+    bool plan_targets;
+    bool in_target;           /* emitting a sub-select's own WHERE */
+} ctx_t;
 
 static void set_err(gw_parse_error_t *err, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -289,28 +305,43 @@ static hearth_err_t literal_value(const gw_literal_t *lit, const Hearth__Column 
     }
 }
 
-static hearth_err_t emit(const gw_expr_t *e, const Hearth__Dataset *ds, const char *node,
-                         terms_t *t, gw_parse_error_t *err)
+static hearth_err_t plan_target(ctx_t *ctx, unsigned atom);
+
+/* Emits e in postfix against ds (at node) into t. An EXISTS becomes a
+ * TERM_EXISTS atom; its sub-select is planned on the first pass. */
+static hearth_err_t emit(ctx_t *ctx, const gw_expr_t *e, const Hearth__Dataset *ds,
+                         const char *node, terms_t *t)
 {
+    gw_parse_error_t *err = ctx->err;
     hearth_err_t rc;
     switch (e->kind) {
     case GW_EXPR_AND:
     case GW_EXPR_OR:
-        if ((rc = emit(e->left, ds, node, t, err)) != HEARTH_OK ||
-            (rc = emit(e->right, ds, node, t, err)) != HEARTH_OK)
+        if ((rc = emit(ctx, e->left, ds, node, t)) != HEARTH_OK ||
+            (rc = emit(ctx, e->right, ds, node, t)) != HEARTH_OK)
             return rc;
         push_term(t, e->kind == GW_EXPR_AND ? HEARTH__TERM_OP__TERM_AND
                                             : HEARTH__TERM_OP__TERM_OR);
         return HEARTH_OK;
     case GW_EXPR_NOT:
-        if ((rc = emit(e->left, ds, node, t, err)) != HEARTH_OK)
+        if ((rc = emit(ctx, e->left, ds, node, t)) != HEARTH_OK)
             return rc;
         push_term(t, HEARTH__TERM_OP__TERM_NOT);
         return HEARTH_OK;
-    case GW_EXPR_EXISTS:
-        set_err(err, e->offset, "EXISTS (linking people across partners) is not supported "
-                "by this version of the gateway");
-        return HEARTH_ERR_REFUSED;
+    case GW_EXPR_EXISTS: {
+        unsigned atom = 0;
+        while (atom < ctx->natoms && ctx->exists[atom] != e)
+            atom++;
+        /* The parser refuses nested EXISTS; a hand-built tree may not. */
+        if (ctx->in_target || atom == ctx->natoms) {
+            set_err(err, e->offset, "EXISTS may not be nested");
+            return HEARTH_ERR_PARSE;
+        }
+        if (ctx->plan_targets && (rc = plan_target(ctx, atom)) != HEARTH_OK)
+            return rc;
+        push_term(t, HEARTH__TERM_OP__TERM_EXISTS)->atom = atom;
+        return HEARTH_OK;
+    }
     default:
         break;
     }
@@ -338,16 +369,96 @@ static hearth_err_t emit(const gw_expr_t *e, const Hearth__Dataset *ds, const ch
     return HEARTH_OK;
 }
 
-static hearth_err_t plan_part(const gw_query_t *q, const gw_plan_node_t *nodes, size_t nnodes,
-                              const char *query_id, const gw_dsref_t *ref, gw_plan_part_t *part,
-                              bool *measure_integer, gw_parse_error_t *err)
+/* Emits where (NULL: no filter) into *terms and checks the nodes' limits,
+ * reporting a filter that is too long at offset. Frees the terms on error. */
+static hearth_err_t emit_filter(ctx_t *ctx, const gw_expr_t *where, const Hearth__Dataset *ds,
+                                const char *node, terms_t *terms)
 {
+    hearth_err_t rc;
+    if (where && (rc = emit(ctx, where, ds, node, terms)) != HEARTH_OK) {
+        free_terms(terms);
+        return rc;
+    }
+    size_t nvalues = 0;
+    for (size_t i = 0; i < terms->n; i++)
+        nvalues += terms->terms[i]->n_values;
+    if (terms->n > GW_PLAN_MAX_TERMS || nvalues > GW_PLAN_MAX_VALUES) {
+        set_err(ctx->err, where ? where->offset : 0, "the WHERE clause is too long for the nodes: %zu "
+                "conditions and operators with %zu values (limits %d and %d)", terms->n,
+                nvalues, GW_PLAN_MAX_TERMS, GW_PLAN_MAX_VALUES);
+        free_terms(terms);
+        return HEARTH_ERR_TOO_BIG;
+    }
+    return HEARTH_OK;
+}
+
+static Hearth__SubQuery *sub_new(const char *query_id, const Hearth__Dataset *ds,
+                                 Hearth__SubQueryKind kind, terms_t *terms)
+{
+    Hearth__SubQuery *sub = hearth_malloc(sizeof *sub);
+    hearth__sub_query__init(sub);
+    sub->query_id = hearth_strdup(query_id);
+    sub->dataset = hearth_strdup(ds->name);
+    sub->kind = kind;
+    sub->filter = terms->terms;
+    sub->n_filter = terms->n;
+    terms->terms = NULL;
+    terms->n = 0;
+    return sub;
+}
+
+/* Plans EXISTS atom `atom` as a TARGET part: the persons of its dataset
+ * matching its WHERE, typed against that dataset's columns. */
+static hearth_err_t plan_target(ctx_t *ctx, unsigned atom)
+{
+    const gw_expr_t *e = ctx->exists[atom];
     size_t node = 0;
     const Hearth__Dataset *ds = NULL;
-    hearth_err_t rc = resolve_dataset(ref, nodes, nnodes, &node, &ds, err);
+    hearth_err_t rc = resolve_dataset(&e->exists_from, ctx->nodes, ctx->nnodes, &node, &ds,
+                                      ctx->err);
     if (rc != HEARTH_OK)
         return rc;
-    const char *name = nodes[node].name;
+    terms_t terms = {0};
+    ctx->in_target = true;
+    rc = emit_filter(ctx, e->exists_where, ds, ctx->nodes[node].name, &terms);
+    ctx->in_target = false;
+    if (rc != HEARTH_OK)
+        return rc;
+    Hearth__SubQuery *sub = sub_new(ctx->query_id, ds, HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET,
+                                    &terms);
+    sub->measure = HEARTH__MEASURE__MEASURE_COUNT_PERSONS;
+    gw_plan_part_t *part = &ctx->targets[atom];
+    part->node = node;
+    part->sub = sub;
+    part->kind = HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET;
+    part->atom = atom;
+    part->payload = PROTO_COHORT_PERSONS_ONLY;
+    return HEARTH_OK;
+}
+
+static proto_cohort_payload_t payload_of(gw_measure_t m)
+{
+    switch (m) {
+    case GW_MEASURE_COUNT_RECORDS: return PROTO_COHORT_RECORDS;
+    case GW_MEASURE_SUM:
+    case GW_MEASURE_MEAN: return PROTO_COHORT_SUMS;
+    case GW_MEASURE_COUNT_PERSONS: break;
+    }
+    return PROTO_COHORT_PERSONS_ONLY;
+}
+
+/* Plans one FROM dataset as an AGGREGATE part, or a COHORT part when the
+ * query is linked. */
+static hearth_err_t plan_part(ctx_t *ctx, const gw_query_t *q, const gw_dsref_t *ref,
+                              bool linked, gw_plan_part_t *part, bool *measure_integer)
+{
+    gw_parse_error_t *err = ctx->err;
+    size_t node = 0;
+    const Hearth__Dataset *ds = NULL;
+    hearth_err_t rc = resolve_dataset(ref, ctx->nodes, ctx->nnodes, &node, &ds, err);
+    if (rc != HEARTH_OK)
+        return rc;
+    const char *name = ctx->nodes[node].name;
     for (size_t g = 0; g < q->ngroup; g++)
         if ((rc = check_column(ds, name, q->group[g], q->group_offset[g], true, err, NULL)) != HEARTH_OK)
             return rc;
@@ -366,29 +477,16 @@ static hearth_err_t plan_part(const gw_query_t *q, const gw_plan_node_t *nodes, 
             *measure_integer = false;
     }
     terms_t terms = {0};
-    if (q->where && (rc = emit(q->where, ds, name, &terms, err)) != HEARTH_OK) {
-        free_terms(&terms);
+    if ((rc = emit_filter(ctx, q->where, ds, name, &terms)) != HEARTH_OK)
         return rc;
-    }
-    size_t nvalues = 0;
-    for (size_t i = 0; i < terms.n; i++)
-        nvalues += terms.terms[i]->n_values;
-    if (terms.n > GW_PLAN_MAX_TERMS || nvalues > GW_PLAN_MAX_VALUES) {
-        set_err(err, q->where->offset, "the WHERE clause is too long for the nodes: %zu "
-                "conditions and operators with %zu values (limits %d and %d)", terms.n,
-                nvalues, GW_PLAN_MAX_TERMS, GW_PLAN_MAX_VALUES);
-        free_terms(&terms);
-        return HEARTH_ERR_TOO_BIG;
-    }
     static const Hearth__Measure MEASURES[] = {
         [GW_MEASURE_COUNT_RECORDS] = HEARTH__MEASURE__MEASURE_COUNT_RECORDS,
         [GW_MEASURE_COUNT_PERSONS] = HEARTH__MEASURE__MEASURE_COUNT_PERSONS,
         [GW_MEASURE_SUM] = HEARTH__MEASURE__MEASURE_SUM,
         [GW_MEASURE_MEAN] = HEARTH__MEASURE__MEASURE_MEAN};
-    Hearth__SubQuery *sub = hearth_malloc(sizeof *sub);
-    hearth__sub_query__init(sub);
-    sub->query_id = hearth_strdup(query_id);
-    sub->dataset = hearth_strdup(ds->name);
+    Hearth__SubQueryKind kind = linked ? HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT
+                                       : HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE;
+    Hearth__SubQuery *sub = sub_new(ctx->query_id, ds, kind, &terms);
     sub->measure = MEASURES[q->measure];
     if (q->measure_column)
         sub->measure_column = hearth_strdup(q->measure_column);
@@ -398,11 +496,68 @@ static hearth_err_t plan_part(const gw_query_t *q, const gw_plan_node_t *nodes, 
             sub->group_by[g] = hearth_strdup(q->group[g]);
         sub->n_group_by = q->ngroup;
     }
-    sub->filter = terms.terms;
-    sub->n_filter = terms.n;
+    sub->atoms = linked ? ctx->natoms : 0;
     part->node = node;
     part->sub = sub;
+    part->kind = kind;
+    part->payload = payload_of(q->measure);
     return HEARTH_OK;
+}
+
+/* Collects the EXISTS sub-selects of e in source order (the order emit
+ * meets them). Past PROTO_COHORT_MAX_ATOMS, refuses at the first one over. */
+static hearth_err_t collect_exists(ctx_t *ctx, const gw_expr_t *e)
+{
+    hearth_err_t rc;
+    switch (e->kind) {
+    case GW_EXPR_AND:
+    case GW_EXPR_OR:
+        if ((rc = collect_exists(ctx, e->left)) != HEARTH_OK)
+            return rc;
+        return collect_exists(ctx, e->right);
+    case GW_EXPR_NOT:
+        return collect_exists(ctx, e->left);
+    case GW_EXPR_EXISTS:
+        if (ctx->natoms == PROTO_COHORT_MAX_ATOMS) {
+            set_err(ctx->err, e->offset, "at most %d EXISTS sub-selects in one query",
+                    PROTO_COHORT_MAX_ATOMS);
+            return HEARTH_ERR_REFUSED;
+        }
+        ctx->exists[ctx->natoms++] = e;
+        return HEARTH_OK;
+    default:
+        return HEARTH_OK;
+    }
+}
+
+/* Numbers each part within its node (part, nparts) and gives parts on the
+ * same node.dataset the same dataset number. */
+static void number_parts(gw_plan_t *plan)
+{
+    unsigned ndatasets = 0;
+    for (size_t i = 0; i < plan->nparts; i++) {
+        gw_plan_part_t *p = &plan->parts[i];
+        uint32_t part = 0, nparts = 0;
+        p->dataset = ndatasets;
+        bool seen = false;
+        for (size_t j = 0; j < plan->nparts; j++) {
+            const gw_plan_part_t *o = &plan->parts[j];
+            if (o->node != p->node)
+                continue;
+            nparts++;
+            if (j >= i)
+                continue;
+            part++;
+            if (!seen && strcmp(o->sub->dataset, p->sub->dataset) == 0) {
+                p->dataset = o->dataset;
+                seen = true;
+            }
+        }
+        if (!seen)
+            ndatasets++;
+        p->sub->part = part;
+        p->sub->nparts = nparts;
+    }
 }
 
 hearth_err_t gw_plan_build(const gw_query_t *q, const gw_plan_node_t *nodes, size_t nnodes,
@@ -410,20 +565,22 @@ hearth_err_t gw_plan_build(const gw_query_t *q, const gw_plan_node_t *nodes, siz
 {
     *out = NULL;
     memset(err, 0, sizeof *err);
+    ctx_t ctx = {.nodes = nodes, .nnodes = nnodes, .query_id = query_id, .err = err};
     gw_plan_t *plan = hearth_calloc(1, sizeof *plan);
     plan->measure = q->measure;
     plan->measure_integer = q->measure == GW_MEASURE_SUM || q->measure == GW_MEASURE_MEAN;
     hearth_err_t rc = HEARTH_OK;
-    if (q->measure == GW_MEASURE_COUNT_PERSONS && q->nfrom > 1) {
-        set_err(err, q->from[1].offset, "COUNT(PERSONS) over a UNION needs people linked "
-                "across datasets, which this version of the gateway does not do yet; use "
-                "COUNT(*), or count persons in each dataset separately");
-        rc = HEARTH_ERR_REFUSED;
+    if (q->where && (rc = collect_exists(&ctx, q->where)) != HEARTH_OK)
         goto fail;
-    }
+    plan->natoms = ctx.natoms;
+    plan->linked = ctx.natoms > 0 || (q->measure == GW_MEASURE_COUNT_PERSONS && q->nfrom > 1);
     for (size_t g = 0; g < q->ngroup; g++)
         plan->group[plan->ngroup++] = hearth_strdup(q->group[g]);
-    plan->parts = hearth_calloc(q->nfrom, sizeof *plan->parts);
+    /* Every slot exists from the start (calloc'd), so that a failure part
+     * way through frees whatever was planned. */
+    plan->nparts = q->nfrom + ctx.natoms;
+    plan->parts = hearth_calloc(plan->nparts, sizeof *plan->parts);
+    ctx.targets = &plan->parts[q->nfrom];
     for (size_t f = 0; f < q->nfrom; f++) {
         for (size_t k = 0; k < f; k++)
             if (strcmp(q->from[k].node, q->from[f].node) == 0 &&
@@ -433,11 +590,12 @@ hearth_err_t gw_plan_build(const gw_query_t *q, const gw_plan_node_t *nodes, siz
                 rc = HEARTH_ERR_PARSE;
                 goto fail;
             }
-        if ((rc = plan_part(q, nodes, nnodes, query_id, &q->from[f], &plan->parts[f],
-                            &plan->measure_integer, err)) != HEARTH_OK)
+        ctx.plan_targets = f == 0;
+        if ((rc = plan_part(&ctx, q, &q->from[f], plan->linked, &plan->parts[f],
+                            &plan->measure_integer)) != HEARTH_OK)
             goto fail;
-        plan->nparts++;
     }
+    number_parts(plan);
     *out = plan;
     return HEARTH_OK;
 fail:

@@ -1,4 +1,5 @@
 #include "gw_serve.h"
+#include "gw_link.h"
 #include "gw_parse.h"
 #include "gw_plan.h"
 #include "gw_result.h"
@@ -9,6 +10,7 @@
 #include "hearth_mem.h"
 #include "hearth_util.h"
 #include "keys_file.h"
+#include "proto_codec.h"
 #include "proto_wire.h"
 
 #include <errno.h>
@@ -26,6 +28,17 @@
  * without bound. */
 #define GW_MAX_PENDING 256
 #define QUERY_ID_LEN 32
+/* Bounds on one linked query's persons and tokens, all parts together. At
+ * about 40 bytes a token in the linker, 100 M tokens is some 4 GB: the most
+ * a gateway host should give one query. Two partners of a few million
+ * people each fit many times over; past these the query is refused rather
+ * than the gateway exhausting memory. */
+#define GW_LINK_MAX_PERSONS ((size_t)50 * 1000 * 1000)
+#define GW_LINK_MAX_TOKENS ((size_t)100 * 1000 * 1000)
+/* Distinct cells the cohorts of one linked query may list, as many as one
+ * message may carry groups; the release limit (max_cells) applies later to
+ * the cells anyone counts in. */
+#define GW_LINK_MAX_CELLS ((size_t)PROTO_MAX_REPEATED)
 
 typedef struct {
     const char *name;           /* borrowed from the config */
@@ -34,15 +47,31 @@ typedef struct {
     Hearth__Envelope *hello;    /* owned: the last announcement */
 } gw_node_t;
 
+/* Where one part of a query stands. */
+typedef struct {
+    /* Owned: an AGGREGATE part's answer, or any part's refusal (ok false)
+     * kept for its reason. COHORT and TARGET chunks are never kept: each
+     * goes to the linker as it arrives and is freed. */
+    Hearth__Envelope *answer;
+    uint32_t next_chunk;        /* the chunk number expected next */
+    bool done;                  /* its last message (more false) has arrived */
+    const char *fault;          /* static: what was wrong with its answer, if anything */
+    uint32_t ms;                /* when its latest message arrived */
+} gw_part_state_t;
+
 typedef struct {
     bool used;
     char query_id[QUERY_ID_LEN + 1];
     proto_peer_t client;
     char analyst[GW_NAME_MAX + 1];
     gw_plan_t *plan;
-    Hearth__Envelope **answers;  /* owned, one per part */
-    uint32_t *ms;                /* per part */
-    size_t nanswered;
+    gw_part_state_t *parts;      /* owned, one per plan part */
+    size_t ndone;
+    /* A part failed: nothing more is linked; the query waits only for
+     * every part to end (or the deadline) so the node statuses are true. */
+    bool failed;
+    gw_link_t *link;             /* owned; linked queries until finished or failed */
+    gw_result_cells_t *cells;    /* owned; linked queries */
     uint64_t started, deadline;
 } gw_pending_t;
 
@@ -99,53 +128,228 @@ static void finish_result(gw_t *self, const proto_peer_t *client, const char *an
 
 static void release_pending(gw_pending_t *p)
 {
-    if (p->plan)
+    if (p->plan && p->parts)
         for (size_t i = 0; i < p->plan->nparts; i++)
-            proto_free(&p->answers[i]);
-    free(p->answers);
-    free(p->ms);
+            proto_free(&p->parts[i].answer);
+    free(p->parts);
+    gw_link_destroy(&p->link);   /* wipes any tokens still held */
+    gw_result_cells_destroy(&p->cells);
     gw_plan_destroy(&p->plan);
     memset(p, 0, sizeof *p);
 }
 
-/* Every node has answered (or the deadline passed): combine and reply. */
-static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
+/* Stops linking a query that cannot be released: its tokens are wiped now,
+ * not when the last part ends. */
+static void fail_query(gw_pending_t *p)
 {
-    gw_plan_t *plan = p->plan;
-    Hearth__QueryResult *r = NULL;
-    const char *failed_node = NULL, *failure = NULL;
-    for (size_t i = 0; i < plan->nparts && !failed_node; i++) {
+    p->failed = true;
+    gw_link_destroy(&p->link);
+    gw_result_cells_destroy(&p->cells);
+}
+
+static void part_fault(gw_pending_t *p, size_t k, const char *fault)
+{
+    if (p->parts[k].fault == NULL)
+        p->parts[k].fault = fault;
+    fail_query(p);
+}
+
+/* "ok", "error" or "timeout" for part k. */
+static const char *part_status(const gw_part_state_t *st)
+{
+    if (st->fault || (st->answer && !st->answer->sub_result->ok))
+        return "error";
+    return st->done ? "ok" : "timeout";
+}
+
+/* One status line per node, in the order nodes first appear in the plan:
+ * the worst of its parts (error, then timeout), and the latest time. */
+static void add_node_lines(gw_t *self, const gw_pending_t *p, Hearth__QueryResult *r)
+{
+    const gw_plan_t *plan = p->plan;
+    for (size_t i = 0; i < plan->nparts; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = plan->parts[j].node == plan->parts[i].node;
+        if (seen)
+            continue;
+        const char *status = "ok";
+        uint32_t ms = 0;
+        for (size_t j = i; j < plan->nparts; j++) {
+            if (plan->parts[j].node != plan->parts[i].node)
+                continue;
+            const char *s = part_status(&p->parts[j]);
+            if (strcmp(s, "error") == 0 || (strcmp(s, "timeout") == 0 && strcmp(status, "ok") == 0))
+                status = s;
+            if (p->parts[j].ms > ms)
+                ms = p->parts[j].ms;
+        }
+        gw_result_add_node(r, self->nodes[plan->parts[i].node].name, status, ms);
+    }
+}
+
+/* Why the query cannot be released, into reason; false when it can. A
+ * fault or a node's refusal comes before a part still missing, since the
+ * missing part would not have saved the query. */
+static bool failure_reason(gw_t *self, const gw_pending_t *p, char *reason, size_t cap)
+{
+    const gw_plan_t *plan = p->plan;
+    for (size_t i = 0; i < plan->nparts; i++) {
+        const gw_part_state_t *st = &p->parts[i];
         const char *node = self->nodes[plan->parts[i].node].name;
-        if (p->answers[i] == NULL) {
-            failed_node = node;
-            failure = "did not answer in time";
-        } else if (!p->answers[i]->sub_result->ok) {
-            failed_node = node;
-            failure = p->answers[i]->sub_result->error ? p->answers[i]->sub_result->error
-                                                       : "refused";
+        if (st->fault) {
+            snprintf(reason, cap, "node '%s' %s; nothing was released", node, st->fault);
+            return true;
+        }
+        if (st->answer && !st->answer->sub_result->ok) {
+            const char *error = st->answer->sub_result->error;
+            snprintf(reason, cap, "node '%s' could not answer: %s", node,
+                     error && *error ? error : "refused");
+            return true;
         }
     }
+    for (size_t i = 0; i < plan->nparts; i++)
+        if (!p->parts[i].done) {
+            snprintf(reason, cap, "node '%s' did not answer in time",
+                     self->nodes[plan->parts[i].node].name);
+            return true;
+        }
+    if (p->failed) {
+        snprintf(reason, cap, "the query could not be answered; nothing was released");
+        return true;
+    }
+    return false;
+}
+
+/* Every person has been added: count, release, and wipe the tokens. */
+static Hearth__QueryResult *linked_result(gw_t *self, gw_pending_t *p)
+{
+    gw_link_result_t lr;
+    memset(&lr, 0, sizeof lr);
+    char *cause = NULL;
+    Hearth__QueryResult *r;
+    if (p->link == NULL || p->cells == NULL)
+        return gw_result_refusal(p->query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
+                                 "the gateway could not link this query's persons; nothing "
+                                 "was released", false);
+    hearth_err_t rc = gw_link_finish(p->link, gw_result_cells_count(p->cells), &lr, &cause);
+    gw_link_destroy(&p->link);
+    if (rc == HEARTH_OK) {
+        r = gw_result_linked(p->plan, p->cells, &lr, &self->cfg->disclosure, p->query_id,
+                             self->cfg->max_cells);
+    } else {
+        /* The cause is not logged: it is the linker's, and a count of
+         * persons must never reach the log. */
+        hearth_log(HEARTH_LOG_WARN, LOG, "query %s could not be linked: %s", p->query_id,
+                   hearth_strerror(rc));
+        r = gw_result_refusal(p->query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
+                              rc == HEARTH_ERR_TOO_BIG
+                                  ? "the query links more persons than this gateway links at "
+                                    "once; nothing was released"
+                                  : "the gateway could not link this query's persons; nothing "
+                                    "was released", false);
+    }
+    free(cause);
+    gw_link_result_free(&lr);
+    return r;
+}
+
+/* Every part has ended (or the deadline passed): combine and reply. */
+static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
+{
     (void)timed_out;
-    if (failed_node) {
-        char reason[512];
-        snprintf(reason, sizeof reason, "node '%s' %s%s", failed_node,
-                 strcmp(failure, "did not answer in time") == 0 ? "" : "could not answer: ",
-                 failure);
+    gw_plan_t *plan = p->plan;
+    Hearth__QueryResult *r = NULL;
+    char reason[512];
+    if (failure_reason(self, p, reason, sizeof reason)) {
         r = gw_result_refusal(p->query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, reason, false);
+    } else if (plan->linked) {
+        r = linked_result(self, p);
     } else {
         Hearth__SubResult **subs = hearth_calloc(plan->nparts, sizeof *subs);
         for (size_t i = 0; i < plan->nparts; i++)
-            subs[i] = p->answers[i]->sub_result;
+            subs[i] = p->parts[i].answer->sub_result;
         r = gw_result_combine(plan, subs, &self->cfg->disclosure, p->query_id,
                               self->cfg->max_cells);
         free(subs);
     }
-    for (size_t i = 0; i < plan->nparts; i++)
-        gw_result_add_node(r, self->nodes[plan->parts[i].node].name,
-                           p->answers[i] == NULL ? "timeout"
-                           : p->answers[i]->sub_result->ok ? "ok" : "error", p->ms[i]);
+    add_node_lines(self, p, r);
     finish_result(self, &p->client, p->analyst, r, p->started);
     release_pending(p);
+}
+
+/* A linked part's chunk, in order: chunk 0 of a COHORT part numbers its
+ * cells; then its persons go to the linker. Returns a fault, or NULL. */
+static const char *link_chunk(gw_t *self, gw_pending_t *p, size_t k, const Hearth__SubResult *sr)
+{
+    const gw_plan_part_t *part = &p->plan->parts[k];
+    hearth_err_t rc = HEARTH_OK;
+    char *cause = NULL;
+    if (part->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT && sr->chunk == 0) {
+        uint32_t *global = hearth_calloc(sr->n_groups ? sr->n_groups : 1, sizeof *global);
+        rc = gw_result_cells_map(p->cells, sr->groups, sr->n_groups, global, &cause);
+        if (rc == HEARTH_OK)
+            rc = gw_link_set_cells(p->link, k, global, sr->n_groups, &cause);
+        free(global);
+    } else if (sr->n_groups) {
+        rc = HEARTH_ERR_PROTO;   /* cells are listed once, in a cohort's chunk 0 */
+    }
+    if (rc == HEARTH_OK)
+        rc = gw_link_add(p->link, k, sr->persons.data, sr->persons.len, &cause);
+    free(cause);   /* not logged: see linked_result */
+    if (rc == HEARTH_OK)
+        return NULL;
+    hearth_log(HEARTH_LOG_WARN, LOG, "node %s: part %zu of query %s could not be linked: %s",
+               self->nodes[part->node].name, k, p->query_id, hearth_strerror(rc));
+    return rc == HEARTH_ERR_TOO_BIG ? "sent more persons, tokens or cells than this gateway "
+                                      "links in one query"
+                                    : "sent persons the gateway could not read";
+}
+
+/* One SubResult for part k of p (takes env). Chunks must come 0, 1, 2, ...;
+ * a part ends with its message whose `more` is false, or with a refusal. */
+static void on_part_message(gw_t *self, gw_pending_t *p, size_t k, Hearth__Envelope *env)
+{
+    gw_part_state_t *st = &p->parts[k];
+    const gw_plan_part_t *part = &p->plan->parts[k];
+    const Hearth__SubResult *sr = env->sub_result;
+    st->ms = (uint32_t)(hearth_now_ms() - p->started);
+    if (st->done) {
+        /* A message after a part's last one: a repeat, never to be added
+         * twice. */
+        if (!p->failed)
+            part_fault(p, k, "answered one part of the query twice");
+        proto_free(&env);
+        return;
+    }
+    bool last = !sr->ok || !sr->more;
+    if (p->failed) {
+        /* Nothing more is computed; only the end of each part is awaited. */
+    } else if (!sr->ok) {
+        st->answer = env;   /* kept for the node's reason */
+        env = NULL;
+        fail_query(p);
+    } else if (sr->chunk != st->next_chunk) {
+        part_fault(p, k, "sent the chunks of its answer out of order");
+    } else if (part->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE) {
+        if (sr->more || sr->chunk != 0) {
+            part_fault(p, k, "sent a malformed answer");
+        } else {
+            st->answer = env;
+            env = NULL;
+        }
+    } else {
+        const char *fault = link_chunk(self, p, k, sr);
+        if (fault)
+            part_fault(p, k, fault);
+    }
+    st->next_chunk++;
+    proto_free(&env);
+    if (last) {
+        st->done = true;
+        if (++p->ndone == p->plan->nparts)
+            complete(self, p, false);
+    }
 }
 
 static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst,
@@ -205,8 +409,20 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
     p->client = *client;
     snprintf(p->analyst, sizeof p->analyst, "%s", analyst);
     p->plan = plan;
-    p->answers = hearth_calloc(plan->nparts, sizeof *p->answers);
-    p->ms = hearth_calloc(plan->nparts, sizeof *p->ms);
+    p->parts = hearth_calloc(plan->nparts, sizeof *p->parts);
+    if (plan->linked) {
+        gw_link_part_t *lp = hearth_calloc(plan->nparts, sizeof *lp);
+        for (size_t i = 0; i < plan->nparts; i++) {
+            const gw_plan_part_t *part = &plan->parts[i];
+            bool cohort = part->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
+            lp[i] = (gw_link_part_t){.cohort = cohort, .atom = part->atom,
+                                     .atoms = cohort ? plan->natoms : 0,
+                                     .payload = part->payload, .dataset = part->dataset};
+        }
+        p->link = gw_link_new(lp, plan->nparts, GW_LINK_MAX_PERSONS, GW_LINK_MAX_TOKENS);
+        free(lp);
+        p->cells = gw_result_cells_new(plan->ngroup, GW_LINK_MAX_CELLS);
+    }
     p->started = started;
     p->deadline = started + self->cfg->node_timeout_ms;
     for (size_t i = 0; i < plan->nparts; i++) {
@@ -377,21 +593,19 @@ static void on_node_message(gw_t *self)
     }
     if (env->body_case == HEARTH__ENVELOPE__BODY_SUB_RESULT) {
         const char *qid = env->sub_result->query_id ? env->sub_result->query_id : "";
-        for (size_t i = 0; i < GW_MAX_PENDING; i++) {
+        size_t node_index = (size_t)(node - self->nodes);
+        for (size_t i = 0; i < GW_MAX_PENDING && env; i++) {
             gw_pending_t *p = &self->pending[i];
             if (!p->used || strcmp(p->query_id, qid) != 0)
                 continue;
-            /* Parts of a UNION on one node share the query id; the node
-             * answers them in the order sent, and the first part still
-             * waiting takes the answer. */
+            /* Parts sent to one node share the query id and are told apart
+             * by their number there, whatever order they come back in. */
             for (size_t k = 0; k < p->plan->nparts; k++) {
-                if (&self->nodes[p->plan->parts[k].node] != node || p->answers[k])
+                if (p->plan->parts[k].node != node_index ||
+                    p->plan->parts[k].sub->part != env->sub_result->part)
                     continue;
-                p->answers[k] = env;
-                p->ms[k] = (uint32_t)(hearth_now_ms() - p->started);
+                on_part_message(self, p, k, env);
                 env = NULL;
-                if (++p->nanswered == p->plan->nparts)
-                    complete(self, p, false);
                 break;
             }
             break;

@@ -512,3 +512,82 @@ Test(client_render, table_shows_control_characters_visibly)
                   "0 cell(s) suppressed.\n"
                   "query q\\x0a11\n");
 }
+
+/* --- linkage ------------------------------------------------------------- */
+
+/* The brief's example as a linked query: NHS number only 120, DOB+sex+
+ * postcode only 35, both 400, not linked suppressed. */
+static Hearth__QueryResult *linked_example(void)
+{
+    Hearth__QueryResult *r = brief_example();
+    r->linkage = hearth_malloc(sizeof *r->linkage);
+    hearth__linkage__init(r->linkage);
+    r->linkage->nhs_only = cell_new(val_int(120), false, 0);
+    r->linkage->dsp_only = cell_new(val_int(35), false, 0);
+    r->linkage->both = cell_new(val_int(400), false, 0);
+    r->linkage->none = cell_new(NULL, true, 0);
+    return r;
+}
+
+Test(client_render, json_places_linkage_after_disclosure)
+{
+    expect_render(linked_example(), CLIENT_FORMAT_JSON,
+                  "{\"query_id\": \"q\", \"status\": \"released\", \"measure\": "
+                  "\"count_persons\", \"group_by\": [\"ward\"], \"rows\": [{\"group\": "
+                  "{\"ward\": \"Abbey\"}, \"value\": 120, \"suppressed\": false}, "
+                  "{\"group\": {\"ward\": \"Priory\"}, \"value\": null, \"suppressed\": "
+                  "true}], \"total\": {\"value\": 1405, \"suppressed\": false}, "
+                  "\"disclosure\": {\"threshold\": 7, \"rounding\": 5, "
+                  "\"suppressed_cells\": 1}, \"linkage\": {\"nhs_number_only\": "
+                  "{\"value\": 120, \"suppressed\": false}, \"dob_sex_postcode_only\": "
+                  "{\"value\": 35, \"suppressed\": false}, \"both\": {\"value\": 400, "
+                  "\"suppressed\": false}, \"not_linked\": {\"value\": null, "
+                  "\"suppressed\": true}}, \"nodes\": [{\"node\": \"trust\", "
+                  "\"status\": \"ok\", \"ms\": 12}]}\n");
+}
+
+Test(client_render, a_suppressed_or_absent_linkage_value_is_never_rendered)
+{
+    /* A buggy gateway leaves the true count in a suppressed cell; an absent
+     * cell reads as neither value nor suppressed. */
+    Hearth__QueryResult *r = linked_example();
+    r->linkage->none->value = val_int(3);
+    hearth__cell__free_unpacked(r->linkage->both, NULL);
+    r->linkage->both = NULL;
+    char *json = client_render_result(r, CLIENT_FORMAT_JSON);
+    char *table = client_render_result(r, CLIENT_FORMAT_TABLE);
+    cr_assert(json && table);
+    cr_expect_not_null(strstr(json, "\"both\": {\"value\": null, \"suppressed\": false}, "
+                                    "\"not_linked\": {\"value\": null, \"suppressed\": true}}"));
+    cr_expect_not_null(strstr(table, "linkage: NHS number only 120, DOB+sex+postcode only 35, "
+                                     "both (none), not linked [suppressed]\n"));
+    free(json);
+    free(table);
+    result_free(r);
+}
+
+Test(client_render, table_prints_a_linkage_footer)
+{
+    expect_render(linked_example(), CLIENT_FORMAT_TABLE,
+                  "ward    count_persons\n"
+                  "------  -------------\n"
+                  "Abbey             120\n"
+                  "Priory     suppressed\n"
+                  "------  -------------\n"
+                  "Total            1405\n"
+                  "\n"
+                  "Counts 1\u20137 suppressed; released counts rounded to the nearest 5; "
+                  "1 cell(s) suppressed.\n"
+                  "linkage: NHS number only 120, DOB+sex+postcode only 35, both 400, "
+                  "not linked [suppressed]\n"
+                  "query q\n");
+}
+
+Test(client_render, csv_carries_no_linkage)
+{
+    expect_render(linked_example(), CLIENT_FORMAT_CSV,
+                  "ward,value,suppressed\n"
+                  "Abbey,120,false\n"
+                  "Priory,,true\n"
+                  "Total,1405,false\n");
+}

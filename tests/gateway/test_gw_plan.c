@@ -3,7 +3,9 @@
  * group_by, measure, measure column, postfix filter with literals typed by
  * each dataset's column types), one part per dataset of a UNION, the exact
  * messages and offsets for unknown names and type errors, a node that never
- * connected, and the constructs this version refuses. */
+ * connected, and linked plans: COHORT and TARGET parts, EXISTS atoms in the
+ * postfix filter, parts numbered per node, sub-select errors, and the
+ * limit on EXISTS. */
 #include "gw_plan.h"
 #include "hearth_buf.h"
 #include "proto_codec.h"
@@ -850,25 +852,6 @@ Test(gw_plan, refuses_a_dataset_repeated_after_another)
                   "trust.ae_attendances appears twice in the UNION");
 }
 
-#define PERSONS_OVER_UNION                                                                   \
-    "COUNT(PERSONS) over a UNION needs people linked across datasets, which this version " \
-    "of the gateway does not do yet; use COUNT(*), or count persons in each dataset "      \
-    "separately"
-
-Test(gw_plan, refuses_count_persons_over_a_union)
-{
-    plan_fails("SELECT ward, COUNT(PERSONS) FROM trust.ae_attendances UNION "
-               "clinic.ae_attendances GROUP BY ward", HEARTH_ERR_REFUSED, "clinic",
-               PERSONS_OVER_UNION);
-}
-
-Test(gw_plan, refuses_count_persons_over_a_union_at_the_second_dataset)
-{
-    const char *sql = "SELECT COUNT(PERSONS) FROM trust.ae_attendances UNION trust.gp_visits "
-                      "UNION clinic.notes";
-    plan_fails_at(sql, HEARTH_ERR_REFUSED, offset_of(sql, "trust", 2), PERSONS_OVER_UNION);
-}
-
 /* ---- unknown names ------------------------------------------------------ */
 
 Test(gw_plan, suggests_the_nearest_column_in_where)
@@ -952,30 +935,358 @@ Test(gw_plan, a_late_unknown_column_after_good_terms_is_refused)
                "no column 'practice' in trust.ae_attendances; " AE_COLUMNS);
 }
 
-/* ---- refused constructs ------------------------------------------------- */
+/* ---- linked queries ----------------------------------------------------- */
 
-#define EXISTS_REFUSED \
-    "EXISTS (linking people across partners) is not supported by this version of the gateway"
+#define COHORT HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT
+#define TARGET HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET
+#define AGGREGATE HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE
 
-Test(gw_plan, refuses_exists)
+/* Part i of plan: on node, of kind, numbered part of nparts on that node,
+ * dataset identity ds, the sub-query's own fields agreeing. */
+static void expect_part(const gw_plan_t *plan, size_t i, size_t node, const char *dataset,
+                        Hearth__SubQueryKind kind, uint32_t part, uint32_t nparts, unsigned ds)
+{
+    cr_assert_lt(i, plan->nparts);
+    const gw_plan_part_t *p = &plan->parts[i];
+    cr_assert_eq(p->node, node, "part %zu: node %zu, wanted %zu", i, p->node, node);
+    cr_assert_eq(p->kind, kind, "part %zu: kind %d, wanted %d", i, p->kind, kind);
+    cr_assert_eq(p->sub->kind, kind, "part %zu", i);
+    cr_assert_str_eq(p->sub->query_id, "q-42");
+    cr_assert_str_eq(p->sub->dataset, dataset, "part %zu", i);
+    cr_assert_eq(p->sub->part, part, "part %zu: part %u, wanted %u", i, p->sub->part, part);
+    cr_assert_eq(p->sub->nparts, nparts, "part %zu: nparts %u, wanted %u", i, p->sub->nparts,
+                 nparts);
+    cr_assert_eq(p->dataset, ds, "part %zu: dataset %u, wanted %u", i, p->dataset, ds);
+}
+
+/* A TARGET part answering atom: persons only, no groups, no atoms. */
+static void expect_target(const gw_plan_t *plan, size_t i, unsigned atom)
+{
+    const gw_plan_part_t *p = &plan->parts[i];
+    cr_assert_eq(p->kind, TARGET);
+    cr_assert_eq(p->atom, atom, "part %zu: atom %u, wanted %u", i, p->atom, atom);
+    cr_assert_eq(p->payload, PROTO_COHORT_PERSONS_ONLY);
+    cr_assert_eq(p->sub->measure, HEARTH__MEASURE__MEASURE_COUNT_PERSONS);
+    cr_assert_str_eq(p->sub->measure_column, "");
+    cr_assert_eq(p->sub->n_group_by, 0);
+    cr_assert_eq(p->sub->atoms, 0);
+}
+
+static void expect_exists(const Hearth__Term *t, uint32_t atom)
+{
+    expect_term(t, HEARTH__TERM_OP__TERM_EXISTS, NULL, 0, NULL);
+    cr_assert_eq(t->atom, atom, "atom %u, wanted %u", t->atom, atom);
+}
+
+Test(gw_plan, plans_exists_and_not_exists_as_a_cohort_and_two_targets)
+{
+    gw_plan_t *plan = plan_ok(
+        "SELECT ward, COUNT(PERSONS) FROM trust.ae_attendances "
+        "WHERE age_band = '75+' "
+        "AND EXISTS (SELECT * FROM charity.referrals WHERE service = 'housing') "
+        "AND NOT EXISTS (SELECT * FROM clinic.notes) GROUP BY ward");
+    cr_assert_eq(plan->linked, true);
+    cr_assert_eq(plan->natoms, 2);
+    cr_assert_eq(plan->measure, GW_MEASURE_COUNT_PERSONS);
+    cr_assert_eq(plan->nparts, 3);
+    expect_part(plan, 0, TRUST, "ae_attendances", COHORT, 0, 1, 0);
+    expect_part(plan, 1, CHARITY, "referrals", TARGET, 0, 1, 1);
+    expect_part(plan, 2, CLINIC, "notes", TARGET, 0, 1, 2);
+
+    const Hearth__SubQuery *c = plan->parts[0].sub;
+    cr_assert_eq(plan->parts[0].payload, PROTO_COHORT_PERSONS_ONLY);
+    cr_assert_eq(c->atoms, 2);
+    cr_assert_eq(c->measure, HEARTH__MEASURE__MEASURE_COUNT_PERSONS);
+    cr_assert_eq(c->n_group_by, 1);
+    cr_assert_str_eq(c->group_by[0], "ward");
+    cr_assert_eq(c->n_filter, 6);
+    expect_term(c->filter[0], HEARTH__TERM_OP__TERM_EQ, "age_band", 1, VALUES(TXT("75+")));
+    expect_exists(c->filter[1], 0);
+    expect_term(c->filter[2], HEARTH__TERM_OP__TERM_AND, NULL, 0, NULL);
+    expect_exists(c->filter[3], 1);
+    expect_term(c->filter[4], HEARTH__TERM_OP__TERM_NOT, NULL, 0, NULL);
+    expect_term(c->filter[5], HEARTH__TERM_OP__TERM_AND, NULL, 0, NULL);
+
+    expect_target(plan, 1, 0);
+    cr_assert_eq(plan->parts[1].sub->n_filter, 1);
+    expect_term(plan->parts[1].sub->filter[0], HEARTH__TERM_OP__TERM_EQ, "service", 1,
+                VALUES(TXT("housing")));
+    expect_target(plan, 2, 1);
+    cr_assert_eq(plan->parts[2].sub->n_filter, 0);
+    gw_plan_destroy(&plan);
+    cr_assert_null(plan);
+}
+
+Test(gw_plan, an_exists_keeps_its_place_under_or_and_not)
+{
+    /* Atoms are numbered in source order, wherever they sit. */
+    gw_plan_t *plan = plan_ok(
+        "SELECT COUNT(*) FROM trust.ae_attendances "
+        "WHERE NOT (EXISTS (SELECT * FROM charity.referrals) OR ward = 'Abbey') "
+        "OR age > 80 AND EXISTS (SELECT * FROM clinic.notes WHERE ward = 'Abbey')");
+    cr_assert_eq(plan->natoms, 2);
+    cr_assert_eq(plan->nparts, 3);
+    const Hearth__SubQuery *c = plan->parts[0].sub;
+    cr_assert_eq(plan->parts[0].payload, PROTO_COHORT_RECORDS);
+    cr_assert_eq(c->n_filter, 8);
+    expect_exists(c->filter[0], 0);
+    expect_term(c->filter[1], HEARTH__TERM_OP__TERM_EQ, "ward", 1, VALUES(TXT("Abbey")));
+    expect_term(c->filter[2], HEARTH__TERM_OP__TERM_OR, NULL, 0, NULL);
+    expect_term(c->filter[3], HEARTH__TERM_OP__TERM_NOT, NULL, 0, NULL);
+    expect_term(c->filter[4], HEARTH__TERM_OP__TERM_GT, "age", 1, VALUES(INT(80)));
+    expect_exists(c->filter[5], 1);
+    expect_term(c->filter[6], HEARTH__TERM_OP__TERM_AND, NULL, 0, NULL);
+    expect_term(c->filter[7], HEARTH__TERM_OP__TERM_OR, NULL, 0, NULL);
+    expect_part(plan, 1, CHARITY, "referrals", TARGET, 0, 1, 1);
+    expect_target(plan, 1, 0);
+    expect_part(plan, 2, CLINIC, "notes", TARGET, 0, 1, 2);
+    expect_target(plan, 2, 1);
+    expect_term(plan->parts[2].sub->filter[0], HEARTH__TERM_OP__TERM_EQ, "ward", 1,
+                VALUES(TXT("Abbey")));
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_plan, numbers_parts_per_node_when_two_exists_share_the_base_node)
+{
+    /* trust gets the cohort and two targets (parts 0, 1, 2 of 3); the
+     * charity its one target (part 0 of 1). The sub-select on the base's
+     * own dataset shares its dataset number. */
+    gw_plan_t *plan = plan_ok(
+        "SELECT COUNT(*) FROM trust.ae_attendances "
+        "WHERE EXISTS (SELECT * FROM trust.gp_visits WHERE cost > 10) "
+        "AND EXISTS (SELECT * FROM charity.referrals) "
+        "AND NOT EXISTS (SELECT * FROM trust.ae_attendances WHERE diagnosis_group = 'falls')");
+    cr_assert_eq(plan->natoms, 3);
+    cr_assert_eq(plan->nparts, 4);
+    expect_part(plan, 0, TRUST, "ae_attendances", COHORT, 0, 3, 0);
+    expect_part(plan, 1, TRUST, "gp_visits", TARGET, 1, 3, 1);
+    expect_part(plan, 2, CHARITY, "referrals", TARGET, 0, 1, 2);
+    expect_part(plan, 3, TRUST, "ae_attendances", TARGET, 2, 3, 0);
+    cr_assert_eq(plan->parts[0].sub->atoms, 3);
+    expect_target(plan, 1, 0);
+    expect_target(plan, 2, 1);
+    expect_target(plan, 3, 2);
+    /* Each filter typed against its own dataset: cost is decimal at
+     * gp_visits, the literal stays an integer. */
+    expect_term(plan->parts[1].sub->filter[0], HEARTH__TERM_OP__TERM_GT, "cost", 1,
+                VALUES(INT(10)));
+    expect_term(plan->parts[3].sub->filter[0], HEARTH__TERM_OP__TERM_EQ, "diagnosis_group",
+                1, VALUES(TXT("falls")));
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_plan, count_persons_over_a_union_is_a_linked_plan_without_atoms)
+{
+    gw_plan_t *plan = plan_ok("SELECT ward, COUNT(PERSONS) FROM trust.ae_attendances "
+                              "UNION clinic.ae_attendances UNION trust.gp_visits "
+                              "GROUP BY ward");
+    cr_assert_eq(plan->linked, true);
+    cr_assert_eq(plan->natoms, 0);
+    cr_assert_eq(plan->nparts, 3);
+    expect_part(plan, 0, TRUST, "ae_attendances", COHORT, 0, 2, 0);
+    expect_part(plan, 1, CLINIC, "ae_attendances", COHORT, 0, 1, 1);
+    expect_part(plan, 2, TRUST, "gp_visits", COHORT, 1, 2, 2);
+    for (size_t i = 0; i < 3; i++) {
+        const Hearth__SubQuery *s = plan->parts[i].sub;
+        cr_assert_eq(plan->parts[i].payload, PROTO_COHORT_PERSONS_ONLY);
+        cr_assert_eq(s->atoms, 0);
+        cr_assert_eq(s->measure, HEARTH__MEASURE__MEASURE_COUNT_PERSONS);
+        cr_assert_eq(s->n_group_by, 1);
+        cr_assert_str_eq(s->group_by[0], "ward");
+        cr_assert_eq(s->n_filter, 0);
+    }
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_plan, exists_under_a_sum_over_a_union_puts_the_atom_in_each_cohort)
+{
+    /* age_band is categorical at the trust and integer at the clinic: each
+     * cohort's literal typed by its own dataset, each with atom 0. */
+    gw_plan_t *plan = plan_ok("SELECT SUM(age) FROM trust.ae_attendances "
+                              "UNION clinic.ae_attendances "
+                              "WHERE age_band = 65 AND EXISTS (SELECT * FROM charity.referrals)");
+    cr_assert_eq(plan->linked, true);
+    cr_assert_eq(plan->natoms, 1);
+    cr_assert_eq(plan->measure_integer, true);
+    cr_assert_eq(plan->nparts, 3);
+    expect_part(plan, 0, TRUST, "ae_attendances", COHORT, 0, 1, 0);
+    expect_part(plan, 1, CLINIC, "ae_attendances", COHORT, 0, 1, 1);
+    expect_part(plan, 2, CHARITY, "referrals", TARGET, 0, 1, 2);
+    expect_target(plan, 2, 0);
+    for (size_t i = 0; i < 2; i++) {
+        const Hearth__SubQuery *s = plan->parts[i].sub;
+        cr_assert_eq(plan->parts[i].payload, PROTO_COHORT_SUMS);
+        cr_assert_eq(s->atoms, 1);
+        cr_assert_eq(s->measure, HEARTH__MEASURE__MEASURE_SUM);
+        cr_assert_str_eq(s->measure_column, "age");
+        cr_assert_eq(s->n_filter, 3);
+        expect_exists(s->filter[1], 0);
+        expect_term(s->filter[2], HEARTH__TERM_OP__TERM_AND, NULL, 0, NULL);
+    }
+    expect_term(plan->parts[0].sub->filter[0], HEARTH__TERM_OP__TERM_EQ, "age_band", 1,
+                VALUES(TXT("65")));
+    expect_term(plan->parts[1].sub->filter[0], HEARTH__TERM_OP__TERM_EQ, "age_band", 1,
+                VALUES(INT(65)));
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_plan, aggregate_parts_are_numbered_per_node_too)
+{
+    gw_plan_t *plan = plan_ok("SELECT ward, COUNT(*) FROM trust.ae_attendances "
+                              "UNION clinic.ae_attendances UNION trust.gp_visits GROUP BY ward");
+    cr_assert_eq(plan->linked, false);
+    cr_assert_eq(plan->natoms, 0);
+    expect_part(plan, 0, TRUST, "ae_attendances", AGGREGATE, 0, 2, 0);
+    expect_part(plan, 1, CLINIC, "ae_attendances", AGGREGATE, 0, 1, 1);
+    expect_part(plan, 2, TRUST, "gp_visits", AGGREGATE, 1, 2, 2);
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(plan->parts[i].sub->atoms, 0);
+        cr_assert_eq(plan->parts[i].payload, PROTO_COHORT_RECORDS);
+    }
+    gw_plan_destroy(&plan);
+    plan = plan_ok("SELECT MEAN(age) FROM trust.ae_attendances");
+    cr_assert_eq(plan->linked, false);
+    expect_part(plan, 0, TRUST, "ae_attendances", AGGREGATE, 0, 1, 0);
+    cr_assert_eq(plan->parts[0].payload, PROTO_COHORT_SUMS);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_plan, count_persons_of_one_dataset_is_not_linked)
+{
+    gw_plan_t *plan = plan_ok("SELECT COUNT(PERSONS) FROM trust.ae_attendances");
+    cr_assert_eq(plan->linked, false);
+    expect_part(plan, 0, TRUST, "ae_attendances", AGGREGATE, 0, 1, 0);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_plan, linked_sub_queries_are_valid_wire_messages)
+{
+    gw_plan_t *plan = plan_ok("SELECT ward, COUNT(*) FROM trust.ae_attendances "
+                              "WHERE NOT EXISTS (SELECT * FROM trust.gp_visits WHERE cost > 2.5) "
+                              "GROUP BY ward");
+    for (size_t i = 0; i < plan->nparts; i++) {
+        Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+        env.body_case = HEARTH__ENVELOPE__BODY_SUB_QUERY;
+        env.sub_query = plan->parts[i].sub;
+        size_t len;
+        uint8_t *buf = proto_encode(&env, &len);
+        Hearth__Envelope *out = NULL;
+        char *cause = NULL;
+        cr_assert_eq(proto_decode(buf, len, PROTO_MAX_NODE_MSG, &out, &cause), HEARTH_OK,
+                     "%s", cause);
+        const Hearth__SubQuery *s = out->sub_query;
+        cr_assert_eq(s->kind, i == 0 ? COHORT : TARGET);
+        cr_assert_eq(s->atoms, i == 0 ? 1 : 0);
+        cr_assert_eq(s->part, i);
+        cr_assert_eq(s->nparts, 2);
+        if (i == 0) {
+            cr_assert_eq(s->n_filter, 2);
+            expect_exists(s->filter[0], 0);
+            expect_term(s->filter[1], HEARTH__TERM_OP__TERM_NOT, NULL, 0, NULL);
+        } else {
+            expect_term(s->filter[0], HEARTH__TERM_OP__TERM_GT, "cost", 1, VALUES(DEC(2.5)));
+        }
+        proto_free(&out);
+        free(buf);
+    }
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_plan, an_unknown_dataset_in_exists_is_named_at_its_offset)
 {
     plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE ward = 'Abbey' AND "
-               "EXISTS (SELECT * FROM charity.referrals)",
-               HEARTH_ERR_REFUSED, "EXISTS", EXISTS_REFUSED);
+               "EXISTS (SELECT * FROM charity.referral)", HEARTH_ERR_PARSE, "charity.referral",
+               "no dataset 'charity.referral'; did you mean 'charity.referrals'?");
+    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE "
+               "NOT EXISTS (SELECT * FROM chariti.referrals)", HEARTH_ERR_PARSE, "chariti",
+               "no node 'chariti'; did you mean 'charity'?");
+    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE "
+               "EXISTS (SELECT * FROM charity.housing)", HEARTH_ERR_PARSE, "charity.housing",
+               "no dataset 'charity.housing'; charity has: referrals");
 }
 
-Test(gw_plan, refuses_not_exists)
+Test(gw_plan, an_exists_on_a_node_that_never_connected_is_not_found)
 {
-    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE NOT EXISTS "
-               "(SELECT * FROM charity.referrals WHERE service = 'x') OR ward = 'Abbey'",
-               HEARTH_ERR_REFUSED, "EXISTS", EXISTS_REFUSED);
+    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE "
+               "EXISTS (SELECT * FROM council.housing)", HEARTH_ERR_NOT_FOUND, "council",
+               "node 'council' has not connected to the gateway yet; try again shortly");
 }
 
-Test(gw_plan, refuses_exists_under_a_sum_over_a_union)
+Test(gw_plan, a_sub_select_is_typed_against_its_own_columns)
 {
-    plan_fails("SELECT SUM(age) FROM trust.ae_attendances UNION clinic.ae_attendances "
-               "WHERE age > 3 AND EXISTS (SELECT * FROM charity.referrals)",
-               HEARTH_ERR_REFUSED, "EXISTS", EXISTS_REFUSED);
+    /* ward belongs to the base, not to the charity's referrals. */
+    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE ward = 'Abbey' AND "
+               "EXISTS (SELECT * FROM charity.referrals WHERE ward = 'Abbey')",
+               HEARTH_ERR_PARSE, "ward = 'Abbey')",
+               "no column 'ward' in charity.referrals; columns are: service");
+    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE "
+               "EXISTS (SELECT * FROM charity.referrals WHERE servce = 'x')",
+               HEARTH_ERR_PARSE, "servce",
+               "no column 'servce' in charity.referrals; did you mean 'service'?");
+    /* age_band = '75+' suits the trust's categorical column, not the
+     * clinic's integer one. */
+    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE age_band = '75+' AND "
+               "EXISTS (SELECT * FROM clinic.ae_attendances WHERE age_band = '75+')",
+               HEARTH_ERR_PARSE, "'75+')",
+               "column 'age_band' is integer: compare it with a number, not a string");
+}
+
+Test(gw_plan, a_sub_select_error_comes_in_source_order)
+{
+    /* The EXISTS comes first in the text, so its mistake is the one named. */
+    plan_fails("SELECT COUNT(*) FROM trust.ae_attendances WHERE "
+               "EXISTS (SELECT * FROM charity.referal) AND wardd = 'x'",
+               HEARTH_ERR_PARSE, "charity",
+               "no dataset 'charity.referal'; did you mean 'charity.referrals'?");
+}
+
+#define EXISTS_CLAUSE " AND EXISTS (SELECT * FROM charity.referrals)"
+
+Test(gw_plan, plans_six_exists_and_refuses_a_seventh)
+{
+    char sql[1024];
+    size_t n = (size_t)snprintf(sql, sizeof sql,
+                                "SELECT COUNT(*) FROM trust.ae_attendances WHERE ward = 'x'");
+    for (int i = 0; i < 6; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, EXISTS_CLAUSE);
+    gw_plan_t *plan = plan_ok(sql);
+    cr_assert_eq(plan->natoms, 6);
+    cr_assert_eq(plan->nparts, 7);
+    cr_assert_eq(plan->parts[0].sub->atoms, 6);
+    for (size_t i = 1; i < 7; i++) {
+        expect_part(plan, i, CHARITY, "referrals", TARGET, (uint32_t)(i - 1), 6, 1);
+        expect_target(plan, i, (unsigned)(i - 1));
+    }
+    gw_plan_destroy(&plan);
+    snprintf(sql + n, sizeof sql - n, EXISTS_CLAUSE);
+    plan_fails_at(sql, HEARTH_ERR_REFUSED, offset_of(sql, "EXISTS", 7),
+                  "at most 6 EXISTS sub-selects in one query");
+}
+
+Test(gw_plan, a_sub_select_longer_than_the_nodes_accept_is_refused)
+{
+    hearth_buf_t sql;
+    hearth_buf_init(&sql, 1u << 20);
+    hearth_buf_adds(&sql, "SELECT COUNT(*) FROM trust.ae_attendances WHERE EXISTS "
+                          "(SELECT * FROM charity.referrals WHERE service = 's'");
+    for (int i = 1; i < 2049; i++)
+        hearth_buf_adds(&sql, " OR service = 's'");
+    hearth_buf_adds(&sql, ")");
+    gw_parse_limits_t limits = gw_parse_limits_default();
+    limits.max_query_len = 1u << 20;
+    gw_query_t *q = NULL;
+    gw_parse_error_t err;
+    cr_assert_eq(gw_parse(hearth_buf_str(&sql), sql.len, &limits, &q, &err), HEARTH_OK);
+    gw_plan_t *plan = NULL;
+    hearth_err_t rc = gw_plan_build(q, NODES, NNODES, "q-long", &plan, &err);
+    gw_query_destroy(&q);
+    hearth_buf_free(&sql);
+    cr_assert_null(plan);
+    cr_assert_eq(rc, HEARTH_ERR_TOO_BIG);
+    cr_assert_str_eq(err.message, "the WHERE clause is too long for the nodes: 4097 conditions "
+                     "and operators with 2049 values (limits 4096 and 10000)");
+    cr_assert_eq(err.offset, strlen("SELECT COUNT(*) FROM trust.ae_attendances WHERE EXISTS "
+                                    "(SELECT * FROM charity.referrals WHERE "));
 }
 
 /* ---- distance ----------------------------------------------------------- */

@@ -1203,3 +1203,369 @@ Test(gw_result, refuses_an_answer_with_more_persons_than_records)
     sub_free(b);
     gw_plan_destroy(&plan);
 }
+
+/* ---- linked queries: numbering cells ------------------------------------ */
+
+/* A COHORT part's chunk 0 listing: one group per key (taken), counts zero. */
+static Hearth__SubResult *listing(size_t n, Hearth__Value **keys)
+{
+    Hearth__SubResult *r = sub_new(0, 0);
+    for (size_t i = 0; i < n; i++)
+        sub_add(r, keys[i], 0, 0);
+    return r;
+}
+
+#define LISTING(...)                                                                     \
+    listing(sizeof((Hearth__Value *[]){__VA_ARGS__}) / sizeof(Hearth__Value *),        \
+            (Hearth__Value *[]){__VA_ARGS__})
+
+static void map_ok(gw_result_cells_t *cells, const Hearth__SubResult *part, uint32_t *global)
+{
+    char *cause = NULL;
+    hearth_err_t rc = gw_result_cells_map(cells, part->groups, part->n_groups, global, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", cause);
+    cr_assert_null(cause);
+}
+
+Test(gw_result, numbers_cells_across_cohort_parts_in_order_of_first_sight)
+{
+    gw_result_cells_t *cells = gw_result_cells_new(1, 100);
+    Hearth__SubResult *a = LISTING(v_text("Priory"), v_text("Abbey"), v_text("Castle"));
+    Hearth__SubResult *b = LISTING(v_text("Castle"), v_text("Delph"), v_text("Abbey"),
+                                   v_text("Delph"));
+    uint32_t ga[3], gb[4];
+    map_ok(cells, a, ga);
+    cr_assert_eq(gw_result_cells_count(cells), 3);
+    cr_assert_eq(ga[0], 0);
+    cr_assert_eq(ga[1], 1);
+    cr_assert_eq(ga[2], 2);
+    map_ok(cells, b, gb);
+    /* Castle and Abbey keep their numbers; Delph is new, listed twice. */
+    cr_assert_eq(gb[0], 2);
+    cr_assert_eq(gb[1], 3);
+    cr_assert_eq(gb[2], 1);
+    cr_assert_eq(gb[3], 3);
+    cr_assert_eq(gw_result_cells_count(cells), 4);
+    gw_result_cells_destroy(&cells);
+    cr_assert_null(cells);
+    gw_result_cells_destroy(&cells);
+    gw_result_cells_destroy(NULL);
+    sub_free(a);
+    sub_free(b);
+}
+
+Test(gw_result, a_cell_is_its_values_whatever_their_spelling)
+{
+    /* Two group columns; the integer 1 and the decimal 1.0 are one value, as
+     * rows sort; a NULL is a value of its own. */
+    gw_result_cells_t *cells = gw_result_cells_new(2, 100);
+    Hearth__SubResult *a = sub_new(0, 0);
+    sub_add_keys(a, 2, (Hearth__Value *[]){v_text("Abbey"), v_int(1)}, 0, 0, 0);
+    sub_add_keys(a, 2, (Hearth__Value *[]){v_text("Abbey"), v_null()}, 0, 0, 0);
+    Hearth__SubResult *b = sub_new(0, 0);
+    Hearth__Value *one = v_int(0);
+    one->kind_case = HEARTH__VALUE__KIND_DECIMAL;
+    one->decimal = 1.0;
+    sub_add_keys(b, 2, (Hearth__Value *[]){v_null(), v_null()}, 0, 0, 0);
+    sub_add_keys(b, 2, (Hearth__Value *[]){v_text("Abbey"), one}, 0, 0, 0);
+    sub_add_keys(b, 2, (Hearth__Value *[]){v_text("Abbey"), v_null()}, 0, 0, 0);
+    uint32_t ga[2], gb[3];
+    map_ok(cells, a, ga);
+    map_ok(cells, b, gb);
+    cr_assert_eq(ga[0], 0);
+    cr_assert_eq(ga[1], 1);
+    cr_assert_eq(gb[0], 2);
+    cr_assert_eq(gb[1], 0);
+    cr_assert_eq(gb[2], 1);
+    cr_assert_eq(gw_result_cells_count(cells), 3);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    sub_free(b);
+}
+
+Test(gw_result, cells_without_group_columns_are_one_cell)
+{
+    gw_result_cells_t *cells = gw_result_cells_new(0, 100);
+    Hearth__SubResult *a = sub_new(0, 0), *b = sub_new(0, 0);
+    sub_add_keys(a, 0, NULL, 0, 0, 0);
+    sub_add_keys(b, 0, NULL, 0, 0, 0);
+    uint32_t ga[1] = {9}, gb[1] = {9};
+    map_ok(cells, a, ga);
+    map_ok(cells, b, gb);
+    cr_assert_eq(ga[0], 0);
+    cr_assert_eq(gb[0], 0);
+    cr_assert_eq(gw_result_cells_count(cells), 1);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    sub_free(b);
+}
+
+Test(gw_result, refuses_a_listing_with_the_wrong_number_of_group_values)
+{
+    gw_result_cells_t *cells = gw_result_cells_new(1, 100);
+    Hearth__SubResult *a = LISTING(v_text("Abbey"));
+    Hearth__SubResult *b = sub_new(0, 0);
+    sub_add(b, v_text("Castle"), 0, 0);
+    sub_add_keys(b, 2, (Hearth__Value *[]){v_text("Abbey"), v_text("x")}, 0, 0, 0);
+    uint32_t g[2];
+    map_ok(cells, a, g);
+    char *cause = NULL;
+    cr_assert_eq(gw_result_cells_map(cells, b->groups, b->n_groups, g, &cause),
+                 HEARTH_ERR_PROTO);
+    cr_assert_str_eq(cause, "a cell of a cohort does not have 1 group value(s)");
+    free(cause);
+    cr_assert_eq(gw_result_cells_count(cells), 1, "nothing of the bad listing is kept");
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    sub_free(b);
+}
+
+Test(gw_result, refuses_more_cells_than_its_bound)
+{
+    gw_result_cells_t *cells = gw_result_cells_new(1, 3);
+    Hearth__SubResult *a = LISTING(v_text("Abbey"), v_text("Castle"));
+    Hearth__SubResult *b = LISTING(v_text("Abbey"), v_text("Delph"), v_text("Priory"));
+    Hearth__SubResult *c = LISTING(v_text("Delph"), v_text("Castle"));
+    uint32_t g[3];
+    map_ok(cells, a, g);
+    char *cause = NULL;
+    cr_assert_eq(gw_result_cells_map(cells, b->groups, b->n_groups, g, &cause),
+                 HEARTH_ERR_TOO_BIG);
+    cr_assert_str_eq(cause, "a linked query's cohorts list more than 3 cells");
+    free(cause);
+    cr_assert_eq(gw_result_cells_count(cells), 2);
+    /* Exactly the bound is fine. */
+    map_ok(cells, c, g);
+    cr_assert_eq(g[0], 2);
+    cr_assert_eq(g[1], 1);
+    cr_assert_eq(gw_result_cells_count(cells), 3);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    sub_free(b);
+    sub_free(c);
+}
+
+/* ---- linked queries: the released table --------------------------------- */
+
+/* A linker's result over ncells cells (counts set by the test). */
+static gw_link_result_t link_result(size_t ncells)
+{
+    gw_link_result_t lr;
+    memset(&lr, 0, sizeof lr);
+    lr.ncells = ncells;
+    lr.cells = hearth_calloc(ncells ? ncells : 1, sizeof *lr.cells);
+    return lr;
+}
+
+static void set_linkage(gw_link_result_t *lr, uint64_t nhs, uint64_t dsp, uint64_t both,
+                        uint64_t none)
+{
+    lr->linkage[GW_LINK_NHS_ONLY] = nhs;
+    lr->linkage[GW_LINK_DSP_ONLY] = dsp;
+    lr->linkage[GW_LINK_BOTH] = both;
+    lr->linkage[GW_LINK_NONE] = none;
+}
+
+Test(gw_result, releases_a_linked_count_of_persons_with_its_linkage)
+{
+    /* Cells as two cohorts listed them: Priory 0, Abbey 1, Castle 2 (part
+     * 0), Delph 3 (part 1). Linked persons: Abbey 120, Castle 40, Priory 3
+     * (primary), Delph 0 (no one counts there after linking: left out).
+     * Priory alone hidden beside a released total: Castle, the smallest
+     * non-zero, goes too. Total 163 -> 165.
+     * Linkage (163 persons): NHS only 122 -> 120, DOB+sex+postcode only 37,
+     * both 0 (released as 0), none 4 (primary); one hidden beside their
+     * total, so the smallest non-zero other, 37, is hidden too. */
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_PERSONS, 2, 1, "ward");
+    plan->linked = true;
+    gw_result_cells_t *cells = gw_result_cells_new(1, 100);
+    Hearth__SubResult *a = LISTING(v_text("Priory"), v_text("Abbey"), v_text("Castle"));
+    Hearth__SubResult *b = LISTING(v_text("Delph"), v_text("Abbey"));
+    uint32_t g[3];
+    map_ok(cells, a, g);
+    map_ok(cells, b, g);
+    gw_link_result_t lr = link_result(4);
+    lr.cells[0] = (gw_link_count_t){.persons = 3};
+    lr.cells[1] = (gw_link_count_t){.persons = 120};
+    lr.cells[2] = (gw_link_count_t){.persons = 40};
+    lr.cells[3] = (gw_link_count_t){.persons = 0};
+    lr.total = (gw_link_count_t){.persons = 163};
+    set_linkage(&lr, 122, 37, 0, 4);
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_linked(plan, cells, &lr, &pol, "q-l1", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_str_eq(r->query_id, "q-l1");
+    cr_assert_str_eq(r->measure, "count_persons");
+    cr_assert_eq(r->n_group_by, 1);
+    cr_assert_str_eq(r->group_by[0], "ward");
+    cr_assert_eq(r->n_rows, 3);
+    expect_integer(r->rows[0], "Abbey", 120);
+    expect_suppressed(r->rows[1], "Castle");
+    expect_suppressed(r->rows[2], "Priory");
+    expect_integer(r->total, NULL, 165);
+    expect_disclosure(r, 7, 5, 2);
+    cr_assert_not_null(r->linkage);
+    expect_integer(r->linkage->nhs_only, NULL, 120);
+    expect_suppressed(r->linkage->dsp_only, NULL);
+    expect_integer(r->linkage->both, NULL, 0);
+    expect_suppressed(r->linkage->none, NULL);
+
+    /* The linkage section survives the wire. */
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_RESULT;
+    env.result = r;
+    size_t len;
+    uint8_t *buf = proto_encode(&env, &len);
+    Hearth__Envelope *out = NULL;
+    char *cause = NULL;
+    cr_assert_eq(proto_decode(buf, len, PROTO_MAX_CLIENT_MSG, &out, &cause), HEARTH_OK, "%s",
+                 cause);
+    const Hearth__Linkage *l = out->result->linkage;
+    cr_assert_not_null(l);
+    expect_integer(l->nhs_only, NULL, 120);
+    expect_suppressed(l->dsp_only, NULL);
+    expect_integer(l->both, NULL, 0);
+    expect_suppressed(l->none, NULL);
+    proto_free(&out);
+    free(buf);
+
+    gw_result_free(&r);
+    free(lr.cells);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    sub_free(b);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_linked_mean_follows_its_persons)
+{
+    /* MEAN per cell from sum / records, judged on persons. Abbey (40
+     * records, 20 persons, sum 100) 2.5; Castle (10, 5, 30) hidden; Delph
+     * (30, 30, 45) 1.5; Abbey, the smaller of the others, hidden beside
+     * Castle. Total (80, 55, 175): 2.1875 -> 2.2.
+     * Linkage 30, 10, 10, 5: none hidden, and one of the tens (the first,
+     * DOB+sex+postcode only) beside it. */
+    gw_plan_t *plan = measure_plan_new(GW_MEASURE_MEAN, true, 1, 1, "ward");
+    plan->linked = true;
+    gw_result_cells_t *cells = gw_result_cells_new(1, 100);
+    Hearth__SubResult *a = LISTING(v_text("Delph"), v_text("Castle"), v_text("Abbey"));
+    uint32_t g[3];
+    map_ok(cells, a, g);
+    gw_link_result_t lr = link_result(3);
+    lr.cells[0] = (gw_link_count_t){.records = 30, .persons = 30, .sum = 45};
+    lr.cells[1] = (gw_link_count_t){.records = 10, .persons = 5, .sum = 30};
+    lr.cells[2] = (gw_link_count_t){.records = 40, .persons = 20, .sum = 100};
+    lr.total = (gw_link_count_t){.records = 80, .persons = 55, .sum = 175};
+    set_linkage(&lr, 30, 10, 10, 5);
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_linked(plan, cells, &lr, &pol, "q-l2", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_str_eq(r->measure, "mean");
+    cr_assert_eq(r->n_rows, 3);
+    expect_suppressed(r->rows[0], "Abbey");
+    expect_suppressed(r->rows[1], "Castle");
+    expect_decimal(r->rows[2], "Delph", 1.5);
+    expect_decimal(r->total, NULL, 2.2);
+    expect_disclosure(r, 7, 5, 2);
+    expect_integer(r->linkage->nhs_only, NULL, 30);
+    expect_suppressed(r->linkage->dsp_only, NULL);
+    expect_integer(r->linkage->both, NULL, 10);
+    expect_suppressed(r->linkage->none, NULL);
+    gw_result_free(&r);
+    free(lr.cells);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_linked_count_of_records_is_judged_on_records)
+{
+    /* No groups: the one cell is the total, and no row, as for an
+     * aggregate query. 9 records of 2 persons: released as 10 (records are
+     * what COUNT(*) releases). Linkage 0, 0, 2, 0: the 2 hidden, nothing
+     * else to hide but zeros, so their (unreleased) total is hidden. */
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_RECORDS, 1, 0);
+    plan->linked = true;
+    gw_result_cells_t *cells = gw_result_cells_new(0, 100);
+    Hearth__SubResult *a = sub_new(0, 0);
+    sub_add_keys(a, 0, NULL, 0, 0, 0);
+    uint32_t g[1];
+    map_ok(cells, a, g);
+    gw_link_result_t lr = link_result(1);
+    lr.cells[0] = (gw_link_count_t){.records = 9, .persons = 2};
+    lr.total = lr.cells[0];
+    set_linkage(&lr, 0, 0, 2, 0);
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_linked(plan, cells, &lr, &pol, "q-l3", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_eq(r->n_group_by, 0);
+    cr_assert_eq(r->n_rows, 0);
+    cr_assert_null(r->rows);
+    expect_integer(r->total, NULL, 10);
+    expect_disclosure(r, 7, 5, 0);
+    expect_integer(r->linkage->nhs_only, NULL, 0);
+    expect_integer(r->linkage->dsp_only, NULL, 0);
+    expect_suppressed(r->linkage->both, NULL);
+    expect_integer(r->linkage->none, NULL, 0);
+    gw_result_free(&r);
+    free(lr.cells);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_linked_table_over_max_cells_is_refused_without_linkage)
+{
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_PERSONS, 1, 1, "ward");
+    plan->linked = true;
+    gw_result_cells_t *cells = gw_result_cells_new(1, 100);
+    Hearth__SubResult *a = LISTING(v_text("Abbey"), v_text("Castle"), v_text("Delph"));
+    uint32_t g[3];
+    map_ok(cells, a, g);
+    gw_link_result_t lr = link_result(3);
+    lr.cells[0] = (gw_link_count_t){.persons = 50};
+    lr.cells[1] = (gw_link_count_t){.persons = 0};
+    lr.cells[2] = (gw_link_count_t){.persons = 50};
+    lr.total = (gw_link_count_t){.persons = 100};
+    set_linkage(&lr, 100, 0, 0, 0);
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_linked(plan, cells, &lr, &pol, "q-l4", 1);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_REFUSED);
+    cr_assert_str_eq(r->reason, TOO_MANY_CELLS);
+    cr_assert_null(r->linkage);
+    gw_result_free(&r);
+    /* Castle counts no one, so two rows fit a limit of two. */
+    r = gw_result_linked(plan, cells, &lr, &pol, "q-l4", 2);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_RELEASED);
+    cr_assert_eq(r->n_rows, 2);
+    expect_integer(r->rows[0], "Abbey", 50);
+    expect_integer(r->rows[1], "Delph", 50);
+    expect_integer(r->linkage->nhs_only, NULL, 100);
+    gw_result_free(&r);
+    free(lr.cells);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
+
+Test(gw_result, a_link_result_over_other_cells_is_an_error)
+{
+    gw_plan_t *plan = plan_new(GW_MEASURE_COUNT_PERSONS, 1, 1, "ward");
+    gw_result_cells_t *cells = gw_result_cells_new(1, 100);
+    Hearth__SubResult *a = LISTING(v_text("Abbey"), v_text("Castle"));
+    uint32_t g[2];
+    map_ok(cells, a, g);
+    gw_link_result_t lr = link_result(3);
+    gw_sdc_policy_t pol = defaults();
+    Hearth__QueryResult *r = gw_result_linked(plan, cells, &lr, &pol, "q-l5", 10000);
+    cr_assert_eq(r->status, HEARTH__QUERY_STATUS__STATUS_ERROR);
+    cr_assert_str_eq(r->reason, "the gateway lost track of a linked query's cells; nothing "
+                     "was released");
+    cr_assert_eq(r->n_rows, 0);
+    cr_assert_null(r->linkage);
+    gw_result_free(&r);
+    free(lr.cells);
+    gw_result_cells_destroy(&cells);
+    sub_free(a);
+    gw_plan_destroy(&plan);
+}
