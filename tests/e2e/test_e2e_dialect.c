@@ -4,33 +4,22 @@
  * two and three columns, UNION, type errors and the catalogue — asked of a
  * partnership started by `hearth sandbox` on generated data.
  *
- * Every released table is compared byte for byte with one computed here,
- * independently of hearth, from the CSV extracts and the generator's truth
- * file (which gives every row's true person). Each test writes its WHERE
- * clause twice: once as SQL for hearth, once as a C function over a parsed
- * row with SQL's three-valued logic; and the disclosure rules are written
- * here again from the brief:
- *
- *   - a cell is judged on its records (COUNT(*)) or its persons
- *     (COUNT(PERSONS); for SUM and MEAN the persons among the records whose
- *     measure column is not NULL); over a UNION, records add up and persons
- *     are the largest of the datasets' persons in that cell;
- *   - judged counts 1..7 are suppressed; when exactly one cell is suppressed
- *     and the total is released, the unsuppressed cell with the smallest
- *     non-zero judged count is suppressed too (the first in group order on
- *     a tie), or the total when there is none;
- *   - counts and SUMs are rounded to the nearest 5; a MEAN is the sum over
- *     the non-NULL records, to one decimal place (halves up).
+ * Every released table is compared byte for byte with one computed
+ * independently of hearth by e2e_expect, from the CSV extracts and the
+ * generator's truth file (which gives every row's true person), with the
+ * disclosure rules written there again from the brief. Each test writes its
+ * WHERE clause twice: once as SQL for hearth, once as a C function over a
+ * parsed row with SQL's three-valued logic.
  *
  * The generator writes no blank attribute cells, so a fifth partner, "lab",
  * is made here from the wellbeing survey: two overlapping extracts with
  * blanks in every column type, a decimal column, dates spelled both ways,
  * and columns in a different order in each. Its rows keep their
  * identifiers, so the truth file still gives their persons. */
+#include "e2e_expect.h"
 #include "e2e_util.h"
 
 #include <criterion/criterion.h>
-#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +28,6 @@
 
 #define PEOPLE 3000u
 #define SEED 11ul
-/* The brief's defaults. */
-#define THRESHOLD 7u
-#define ROUNDING 5
 
 /* Which survey records each lab extract copies (1-based, inclusive); the
  * overlap puts some people in both. LAB_B runs to the survey's last row. */
@@ -50,16 +36,6 @@
 #define LAB_B_FIRST 201u
 
 /* --- the test's partnership ------------------------------------------------- */
-
-/* One dataset as this file reads it: the extract and every row's true
- * person. */
-typedef struct {
-    char name[64];            /* "node.dataset" */
-    e2e_csv_t csv;            /* rows[0] is the header */
-    uint64_t *persons;        /* persons[i - 1] for csv.rows[i] */
-} ds_t;
-
-#define MAX_DS 8
 
 /* Criterion's fixtures take no arguments, so the running test's folder,
  * sandbox and loaded datasets live here. Each test runs in a process of its
@@ -71,9 +47,7 @@ static struct {
     char *log;          /* tmp/sandbox.log: the sandbox's standard error */
     e2e_sandbox_t *sb;  /* the running sandbox, NULL once stopped */
     char *why;          /* why the setup failed, or NULL */
-    e2e_csv_t truth_csv;/* loaded on first use */
-    ds_t ds[MAX_DS];
-    size_t nds;
+    e2e_data_t d;       /* the extracts and their true persons */
 } fx;
 
 /* --- writing the lab extracts (in the setup: no assertions) ----------------- */
@@ -88,24 +62,6 @@ static void day_of_2025(int d, int *day, int *month)
         d -= MONTH_DAYS[m++];
     *day = d + 1;
     *month = m + 1;
-}
-
-/* A CSV field, quoted when it must be. */
-static void put_field(FILE *f, const char *s, bool first)
-{
-    if (!first)
-        fputc(',', f);
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
 }
 
 /* The lab's own columns for survey record r, blanked on a pattern so that
@@ -195,13 +151,13 @@ static char *write_lab(void)
         if (r >= LAB_A_FIRST && r <= LAB_A_LAST) {
             const char *row[] = {f[cn], f[cd], f[cs], f[cp], w, l, f[cward], sleep, date, site};
             for (size_t i = 0; i < 10; i++)
-                put_field(fa, row[i], i == 0);
+                e2e_put_csv_field(fa, row[i], i == 0);
             fputc('\n', fa);
         }
         if (r >= LAB_B_FIRST) {
             const char *row[] = {f[cward], sleep, site, date, l, w, f[cn], f[cd], f[cs], f[cp]};
             for (size_t i = 0; i < 10; i++)
-                put_field(fb, row[i], i == 0);
+                e2e_put_csv_field(fb, row[i], i == 0);
             fputc('\n', fb);
         }
     }
@@ -213,6 +169,22 @@ done:
     free(dir);
     free(src);
     return why;
+}
+
+/* The lab's rows are survey records, in order, from a known one: their
+ * true persons are the survey's (e2e_derive_fn). */
+static bool lab_persons(e2e_data_t *d, const char *node, const char *dataset, size_t nrec,
+                        uint64_t *persons)
+{
+    if (strcmp(node, "lab") != 0)
+        return false;
+    uint64_t *survey = NULL;
+    size_t nsurvey = e2e_truth_persons(d, "university", "wellbeing_survey", &survey);
+    unsigned first = strcmp(dataset, "survey_a") == 0 ? LAB_A_FIRST : LAB_B_FIRST;
+    cr_assert_leq(first - 1 + nrec, nsurvey);
+    memcpy(persons, survey + first - 1, nrec * sizeof *survey);
+    free(survey);
+    return true;
 }
 
 /* Setup does not assert: a failure is kept in fx.why, and the test reports
@@ -228,6 +200,7 @@ static void setup(void)
     fx.data = e2e_asprintf("%s/data", fx.tmp);
     fx.truth = e2e_asprintf("%s/truth.csv", fx.tmp);
     fx.log = e2e_asprintf("%s/sandbox.log", fx.tmp);
+    e2e_data_init(&fx.d, fx.data, fx.truth, lab_persons);
     e2e_result_t r;
     if (e2e_synth(fx.data, fx.truth, PEOPLE, SEED, &r) != 0)
         fx.why = e2e_asprintf("hearth-synth exited %d: %s", r.status, r.err);
@@ -247,11 +220,7 @@ static void teardown(void)
         fprintf(stderr, "kept %s\n", fx.tmp);
     else
         e2e_rmtree(fx.tmp);
-    for (size_t i = 0; i < fx.nds; i++) {
-        e2e_csv_free(&fx.ds[i].csv);
-        free(fx.ds[i].persons);
-    }
-    e2e_csv_free(&fx.truth_csv);
+    e2e_data_free(&fx.d);
     free(fx.tmp);
     free(fx.data);
     free(fx.truth);
@@ -274,494 +243,15 @@ static void stop_sandbox(void)
     cr_assert_eq(status, 0, "hearth sandbox exited with status %d", status);
 }
 
-/* --- the datasets, with their true persons ---------------------------------- */
-
-/* The true persons of node.dataset's rows, in row order, from the truth
- * file; returns how many. */
-static size_t truth_persons(const char *node, const char *dataset, uint64_t **persons)
+/* e2e_check and e2e_check_plain against this test's sandbox. */
+static void check(const e2e_spec_t *spec, e2e_table_t *t)
 {
-    if (fx.truth_csv.nrows == 0)
-        cr_assert_eq(e2e_csv_load(fx.truth, &fx.truth_csv), 0, "cannot read %s", fx.truth);
-    const e2e_csv_t *t = &fx.truth_csv;
-    int cn = e2e_csv_column(&t->rows[0], "node"), cd = e2e_csv_column(&t->rows[0], "dataset");
-    int cr = e2e_csv_column(&t->rows[0], "record"), cp = e2e_csv_column(&t->rows[0], "person");
-    cr_assert(cn >= 0 && cd >= 0 && cr >= 0 && cp >= 0, "unexpected truth header");
-    size_t n = 0;
-    *persons = NULL;
-    for (size_t i = 1; i < t->nrows; i++) {
-        char **f = t->rows[i].fields;
-        if (strcmp(f[cn], node) != 0 || strcmp(f[cd], dataset) != 0)
-            continue;
-        cr_assert_eq(strtoull(f[cr], NULL, 10), n + 1, "truth of %s.%s out of order", node,
-                     dataset);
-        *persons = realloc(*persons, (n + 1) * sizeof **persons);
-        cr_assert_not_null(*persons);
-        (*persons)[n++] = strtoull(f[cp], NULL, 10);
-    }
-    cr_assert_gt(n, 0, "no truth for %s.%s", node, dataset);
-    return n;
+    e2e_check(&fx.d, e2e_sandbox_config(fx.sb), spec, t);
 }
 
-/* The dataset called "node.dataset", loaded on first use. */
-static const ds_t *dataset(const char *full)
+static void check_plain(const e2e_spec_t *spec)
 {
-    for (size_t i = 0; i < fx.nds; i++)
-        if (strcmp(fx.ds[i].name, full) == 0)
-            return &fx.ds[i];
-    cr_assert_lt(fx.nds, MAX_DS);
-    ds_t *ds = &fx.ds[fx.nds++];
-    snprintf(ds->name, sizeof ds->name, "%s", full);
-    char node[64], name[64];
-    cr_assert_eq(sscanf(full, "%63[^.].%63s", node, name), 2, "bad dataset name %s", full);
-    char *path = e2e_asprintf("%s/%s/%s.csv", fx.data, node, name);
-    cr_assert_eq(e2e_csv_load(path, &ds->csv), 0, "cannot parse %s", path);
-    size_t nrec = ds->csv.nrows - 1;
-    if (strcmp(node, "lab") == 0) {
-        /* The lab's rows are survey records, in order, from a known one. */
-        uint64_t *survey = NULL;
-        size_t nsurvey = truth_persons("university", "wellbeing_survey", &survey);
-        unsigned first = strcmp(name, "survey_a") == 0 ? LAB_A_FIRST : LAB_B_FIRST;
-        cr_assert_leq(first - 1 + nrec, nsurvey);
-        ds->persons = calloc(nrec, sizeof *ds->persons);
-        cr_assert_not_null(ds->persons);
-        memcpy(ds->persons, survey + first - 1, nrec * sizeof *survey);
-        free(survey);
-    } else {
-        cr_assert_eq(truth_persons(node, name, &ds->persons), nrec,
-                     "%s and the truth file disagree on the number of rows", path);
-    }
-    for (size_t i = 1; i < ds->csv.nrows; i++)
-        cr_assert_eq(ds->csv.rows[i].nfields, ds->csv.rows[0].nfields, "%s row %zu", path, i);
-    free(path);
-    return ds;
-}
-
-/* --- rows and SQL's three-valued logic ----------------------------------------- */
-
-typedef struct {
-    const ds_t *ds;
-    const e2e_csv_row_t *row;
-} row_t;
-
-typedef enum { F = 0, T = 1, U = 2 } tv_t;   /* false, true, unknown */
-
-static tv_t tv_and(tv_t a, tv_t b)
-{
-    if (a == F || b == F)
-        return F;
-    return a == T && b == T ? T : U;
-}
-
-static tv_t tv_or(tv_t a, tv_t b)
-{
-    if (a == T || b == T)
-        return T;
-    return a == F && b == F ? F : U;
-}
-
-static tv_t tv_not(tv_t a)
-{
-    return a == U ? U : a == T ? F : T;
-}
-
-typedef enum { EQ, NE, LT, LE, GT, GE } op_t;
-
-static tv_t holds(int c, op_t op)
-{
-    bool b = op == EQ ? c == 0 : op == NE ? c != 0 : op == LT ? c < 0
-           : op == LE ? c <= 0 : op == GT ? c > 0 : c >= 0;
-    return b ? T : F;
-}
-
-/* The cell of column col, or NULL when it is empty (the node stores an
- * empty cell as NULL). */
-static const char *cell(const row_t *r, const char *col)
-{
-    int i = e2e_csv_column(&r->ds->csv.rows[0], col);
-    cr_assert_geq(i, 0, "no column %s in %s", col, r->ds->name);
-    const char *v = r->row->fields[i];
-    return *v ? v : NULL;
-}
-
-/* A number as tenths: "-12", "6.5". The extracts hold at most one decimal
- * place, which this asserts, so sums are exact. */
-static int64_t tenths(const char *s)
-{
-    char *end;
-    long long whole = strtoll(s, &end, 10);
-    int64_t t = (int64_t)whole * 10;
-    if (*end == '.') {
-        cr_assert(end[1] >= '0' && end[1] <= '9' && end[2] == '\0', "number '%s'", s);
-        t += (s[0] == '-' ? -1 : 1) * (end[1] - '0');
-    } else {
-        cr_assert_eq(*end, '\0', "number '%s'", s);
-    }
-    return t;
-}
-
-/* A date cell as YYYY-MM-DD, from either spelling. */
-static void iso(const char *s, char out[11])
-{
-    if (strlen(s) == 10 && s[4] == '-') {
-        memcpy(out, s, 11);
-        return;
-    }
-    cr_assert(strlen(s) == 10 && s[2] == '/' && s[5] == '/', "date '%s'", s);
-    snprintf(out, 11, "%.4s-%.2s-%.2s", s + 6, s + 3, s);
-}
-
-/* Categorical comparison: bytes, shorter first on a tie (strcmp). */
-static tv_t text_is(const row_t *r, const char *col, op_t op, const char *lit)
-{
-    const char *v = cell(r, col);
-    return v ? holds(strcmp(v, lit), op) : U;
-}
-
-/* Numeric comparison; lit in tenths. */
-static tv_t num_is(const row_t *r, const char *col, op_t op, int64_t lit_tenths)
-{
-    const char *v = cell(r, col);
-    if (v == NULL)
-        return U;
-    int64_t x = tenths(v);
-    return holds((x > lit_tenths) - (x < lit_tenths), op);
-}
-
-static tv_t int_is(const row_t *r, const char *col, op_t op, int64_t lit)
-{
-    return num_is(r, col, op, lit * 10);
-}
-
-static tv_t date_is(const row_t *r, const char *col, op_t op, const char *lit)
-{
-    const char *v = cell(r, col);
-    if (v == NULL)
-        return U;
-    char d[11];
-    iso(v, d);
-    return holds(strcmp(d, lit), op);
-}
-
-/* col IN (list...), list NULL-ended. */
-static tv_t text_in(const row_t *r, const char *col, const char *const *list)
-{
-    const char *v = cell(r, col);
-    if (v == NULL)
-        return U;
-    for (; *list; list++)
-        if (strcmp(v, *list) == 0)
-            return T;
-    return F;
-}
-
-static tv_t int_in(const row_t *r, const char *col, const int64_t *list, size_t n)
-{
-    tv_t any = F;
-    for (size_t i = 0; i < n; i++)
-        any = tv_or(any, int_is(r, col, EQ, list[i]));
-    return any;
-}
-
-static tv_t is_null(const row_t *r, const char *col)
-{
-    return cell(r, col) == NULL ? T : F;
-}
-
-/* --- the expected table ----------------------------------------------------- */
-
-typedef enum { M_RECORDS, M_PERSONS, M_SUM, M_MEAN } measure_t;
-
-typedef tv_t (*pred_t)(const row_t *r);
-
-/* One question: its SQL for hearth and the same question for this file. */
-typedef struct {
-    const char *sql;
-    const char *from[4];     /* "node.dataset", NULL-ended; several = UNION */
-    const char *group[4];    /* group columns in SELECT order, NULL-ended */
-    measure_t measure;
-    const char *column;      /* SUM, MEAN: the measure column */
-    bool decimal;            /* the measure column is decimal (SUM shows "n.0") */
-    pred_t where;            /* NULL: every record */
-} spec_t;
-
-typedef struct {
-    const char *key[3];      /* borrowed from the extract; NULL is SQL NULL */
-    size_t part;             /* which dataset of the UNION */
-    uint64_t person;
-    bool has;                /* counts: always; SUM, MEAN: the value is not NULL */
-    int64_t value;           /* SUM, MEAN: in tenths */
-} hit_t;
-
-typedef struct {
-    const char *key[3];
-    uint64_t records;        /* records (SUM, MEAN: with a value), added over parts */
-    uint64_t persons;        /* the largest over parts of the distinct persons */
-    int64_t sum;             /* tenths */
-    uint64_t judged;         /* what disclosure control is judged on */
-    bool suppressed, secondary;
-} cell_t;
-
-typedef struct {
-    size_t ngroup;
-    cell_t *cells;           /* owned, in group order */
-    size_t n;
-    cell_t total;
-    size_t primary;          /* cells (total included) with judged 1..7 */
-    size_t secondary;        /* cells suppressed only to protect another */
-} table_t;
-
-static void table_free(table_t *t)
-{
-    free(t->cells);
-    memset(t, 0, sizeof *t);
-}
-
-/* NULL first, then byte order. */
-static int key_cmp(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL)
-        return (a != NULL) - (b != NULL);
-    return strcmp(a, b);
-}
-
-static int keys_cmp(const char *const *a, const char *const *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int c = key_cmp(a[i], b[i]);
-        if (c)
-            return c;
-    }
-    return 0;
-}
-
-/* Orders hits by key (the first *ngroup columns; none when sorting for the
- * total), then part, then has, then person. */
-static int hit_cmp(const void *pa, const void *pb, void *ngroup)
-{
-    const hit_t *a = pa, *b = pb;
-    int c = keys_cmp(a->key, b->key, *(const size_t *)ngroup);
-    if (c)
-        return c;
-    if (a->part != b->part)
-        return a->part < b->part ? -1 : 1;
-    if (a->has != b->has)
-        return a->has ? 1 : -1;
-    return (a->person > b->person) - (a->person < b->person);
-}
-
-/* Adds hits[0..n) (sorted by part, then has, then person) to c: per part,
- * the records and distinct persons with a value; records and sums add up
- * over parts, persons take the largest part's. */
-static void accumulate(const hit_t *h, size_t n, cell_t *c)
-{
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        uint64_t records = 0, persons = 0;
-        for (; j < n && h[j].part == h[i].part; j++) {
-            if (!h[j].has)
-                continue;
-            records++;
-            c->sum += h[j].value;
-            if (j == i || !h[j - 1].has || h[j - 1].person != h[j].person)
-                persons++;
-        }
-        c->records += records;
-        if (persons > c->persons)
-            c->persons = persons;
-        i = j;
-    }
-}
-
-static bool is_small(uint64_t n)
-{
-    return n >= 1 && n <= THRESHOLD;
-}
-
-/* The brief's rules: primary, then secondary, as in the header comment. */
-static void disclose(table_t *t, measure_t m)
-{
-    size_t hidden = 0;
-    for (size_t i = 0; i <= t->n; i++) {
-        cell_t *c = i < t->n ? &t->cells[i] : &t->total;
-        c->judged = m == M_RECORDS ? c->records : c->persons;
-        c->suppressed = is_small(c->judged);
-        t->primary += c->suppressed;
-        hidden += c->suppressed && i < t->n;
-    }
-    if (hidden == 1 && !t->total.suppressed) {
-        cell_t *pick = NULL;
-        for (size_t i = 0; i < t->n; i++) {
-            cell_t *c = &t->cells[i];
-            if (!c->suppressed && c->judged > 0 && (pick == NULL || c->judged < pick->judged))
-                pick = c;
-        }
-        if (pick == NULL)
-            pick = &t->total;
-        pick->suppressed = pick->secondary = true;
-        t->secondary++;
-    }
-}
-
-/* Computes the released table for spec from the extracts. */
-static void expected(const spec_t *spec, table_t *t)
-{
-    memset(t, 0, sizeof *t);
-    while (t->ngroup < 3 && spec->group[t->ngroup])
-        t->ngroup++;
-    bool counting = spec->measure == M_RECORDS || spec->measure == M_PERSONS;
-    hit_t *hits = NULL;
-    size_t nhits = 0;
-    for (size_t p = 0; spec->from[p]; p++) {
-        const ds_t *ds = dataset(spec->from[p]);
-        hits = realloc(hits, (nhits + ds->csv.nrows) * sizeof *hits);
-        cr_assert_not_null(hits);
-        for (size_t i = 1; i < ds->csv.nrows; i++) {
-            row_t r = {ds, &ds->csv.rows[i]};
-            if (spec->where && spec->where(&r) != T)
-                continue;
-            hit_t *h = &hits[nhits++];
-            memset(h, 0, sizeof *h);
-            for (size_t g = 0; g < t->ngroup; g++)
-                h->key[g] = cell(&r, spec->group[g]);
-            h->part = p;
-            h->person = ds->persons[i - 1];
-            const char *v = counting ? "" : cell(&r, spec->column);
-            h->has = v != NULL;
-            h->value = counting || v == NULL ? 0 : tenths(v);
-        }
-    }
-    qsort_r(hits, nhits, sizeof *hits, hit_cmp, &t->ngroup);
-    t->cells = calloc(nhits ? nhits : 1, sizeof *t->cells);
-    cr_assert_not_null(t->cells);
-    for (size_t i = 0; i < nhits;) {
-        size_t j = i;
-        while (j < nhits && keys_cmp(hits[j].key, hits[i].key, t->ngroup) == 0)
-            j++;
-        cell_t *c = &t->cells[t->n++];
-        memcpy(c->key, hits[i].key, sizeof c->key);
-        accumulate(&hits[i], j - i, c);
-        i = j;
-    }
-    if (t->ngroup == 0)
-        t->n = 0;   /* no GROUP BY: the total is the answer */
-    size_t none = 0;
-    qsort_r(hits, nhits, sizeof *hits, hit_cmp, &none);
-    accumulate(hits, nhits, &t->total);
-    disclose(t, spec->measure);
-    free(hits);
-}
-
-/* Nearest multiple of base, halves up (every value here is >= 0). */
-static int64_t round_to(int64_t x, int64_t base)
-{
-    cr_assert_geq(x, 0);
-    return (x + base / 2) / base * base;
-}
-
-/* The released value of c as hearth's CSV shows it. */
-static void value_text(const spec_t *spec, const cell_t *c, char out[48])
-{
-    out[0] = '\0';
-    if (c->suppressed)
-        return;
-    switch (spec->measure) {
-    case M_RECORDS:
-    case M_PERSONS:
-        snprintf(out, 48, "%" PRId64, round_to((int64_t)c->judged, ROUNDING));
-        return;
-    case M_SUM: {
-        int64_t units = round_to(c->sum, ROUNDING * 10) / 10;
-        snprintf(out, 48, spec->decimal ? "%" PRId64 ".0" : "%" PRId64, units);
-        return;
-    }
-    case M_MEAN:
-        if (c->records > 0) {
-            /* sum / records in tenths, halves up, exactly. */
-            int64_t m = (2 * c->sum + (int64_t)c->records) / (2 * (int64_t)c->records);
-            cr_assert_geq(c->sum, 0);
-            snprintf(out, 48, "%" PRId64 ".%" PRId64, m / 10, m % 10);
-        }
-        return;
-    }
-}
-
-static void csv_put(FILE *f, const char *s)
-{
-    put_field(f, s ? s : "", true);
-}
-
-/* hearth's CSV for the table: header, one line per cell, then the total. */
-static char *expected_csv(const spec_t *spec, const table_t *t)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    for (size_t g = 0; g < t->ngroup; g++)
-        fprintf(f, "%s,", spec->group[g]);
-    fputs("value,suppressed\n", f);
-    char v[48];
-    for (size_t i = 0; i < t->n; i++) {
-        for (size_t g = 0; g < t->ngroup; g++) {
-            csv_put(f, t->cells[i].key[g]);
-            fputc(',', f);
-        }
-        value_text(spec, &t->cells[i], v);
-        fprintf(f, "%s,%s\n", v, t->cells[i].suppressed ? "true" : "false");
-    }
-    for (size_t g = 0; g < t->ngroup; g++)
-        fputs(g == 0 ? "Total," : ",", f);
-    value_text(spec, &t->total, v);
-    fprintf(f, "%s,%s\n", v, t->total.suppressed ? "true" : "false");
-    fclose(f);
-    return text;
-}
-
-/* HEARTH_E2E_SHOW=1 prints every expected table with its true counts, to
- * help choose questions whose tables exercise a rule. */
-static void show(const spec_t *spec, const table_t *t)
-{
-    if (!getenv("HEARTH_E2E_SHOW"))
-        return;
-    fprintf(stderr, "-- %s\n", spec->sql);
-    for (size_t i = 0; i <= t->n; i++) {
-        const cell_t *c = i < t->n ? &t->cells[i] : &t->total;
-        for (size_t g = 0; g < t->ngroup; g++)
-            fprintf(stderr, "%s%s", g ? " | " : "", i < t->n ? (c->key[g] ? c->key[g] : "NULL")
-                                                            : "Total");
-        fprintf(stderr, "  records %" PRIu64 " persons %" PRIu64 " sum %" PRId64
-                " judged %" PRIu64 "%s%s\n", c->records, c->persons, c->sum, c->judged,
-                c->suppressed ? " SUPPRESSED" : "", c->secondary ? " (secondary)" : "");
-    }
-}
-
-/* Asks spec->sql and asserts the released CSV is exactly the expected
- * table. Fills *t (caller frees) so the test can assert what the table
- * exercises. */
-static void check(const spec_t *spec, table_t *t)
-{
-    expected(spec, t);
-    show(spec, t);
-    char *want = expected_csv(spec, t);
-    e2e_result_t r;
-    int status = e2e_query(e2e_sandbox_config(fx.sb), "csv", spec->sql, &r);
-    /* Expectations rather than assertions, so that one run reports every
-     * question a test gets wrong. */
-    cr_expect_eq(status, 0, "hearth query exited %d for\n  %s\nstdout: %s\nstderr: %s", status,
-                 spec->sql, r.out, r.err);
-    if (status == 0)
-        cr_expect_str_eq(r.out, want, "for\n  %s\nhearth released:\n%s\nexpected:\n%s",
-                         spec->sql, r.out, want);
-    e2e_result_free(&r);
-    free(want);
-}
-
-/* check() for a question whose table need not exercise anything special. */
-static void check_plain(const spec_t *spec)
-{
-    table_t t;
-    check(spec, &t);
-    table_free(&t);
+    e2e_check_plain(&fx.d, e2e_sandbox_config(fx.sb), spec);
 }
 
 /* Asserts the query is refused as the analyst's mistake: exit 2, nothing
@@ -781,34 +271,35 @@ static void check_query_error(const char *sql, const char *const *needles)
     e2e_result_free(&r);
 }
 
+
 TestSuite(e2e_dialect, .init = setup, .fini = teardown, .timeout = 120);
 
 /* --- COUNT(*) and COUNT(PERSONS) with = and != -------------------------------- */
 
-static tv_t w_falls(const row_t *r)
+static e2e_tv_t w_falls(const e2e_row_t *r)
 {
-    return text_is(r, "diagnosis_group", EQ, "falls");
+    return e2e_text_is(r, "diagnosis_group", E2E_EQ, "falls");
 }
 
-static tv_t w_not_falls(const row_t *r)
+static e2e_tv_t w_not_falls(const e2e_row_t *r)
 {
-    return text_is(r, "diagnosis_group", NE, "falls");
+    return e2e_text_is(r, "diagnosis_group", E2E_NE, "falls");
 }
 
 Test(e2e_dialect, count_records_and_persons_with_equals_and_not_equals)
 {
     require_sandbox();
-    spec_t falls = {
+    e2e_spec_t falls = {
         .sql = "SELECT ward, COUNT(*) FROM trust.ae_attendances "
                "WHERE diagnosis_group = 'falls' GROUP BY ward",
-        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_falls};
     check_plain(&falls);
     /* Keywords in any case, as SQL allows. */
-    spec_t others = {
+    e2e_spec_t others = {
         .sql = "select ward, count(persons) from trust.ae_attendances "
                "where diagnosis_group != 'falls' group by ward",
-        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = M_PERSONS,
+        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = E2E_PERSONS,
         .where = w_not_falls};
     check_plain(&others);
     stop_sandbox();
@@ -816,317 +307,317 @@ Test(e2e_dialect, count_records_and_persons_with_equals_and_not_equals)
 
 /* --- SUM and MEAN of integer columns ------------------------------------------- */
 
-static tv_t w_often(const row_t *r)
+static e2e_tv_t w_often(const e2e_row_t *r)
 {
-    return text_is(r, "loneliness", EQ, "often");
+    return e2e_text_is(r, "loneliness", E2E_EQ, "often");
 }
 
 Test(e2e_dialect, sum_and_mean_of_wellbeing_score)
 {
     require_sandbox();
-    spec_t sum = {
+    e2e_spec_t sum = {
         .sql = "SELECT ward, SUM(wellbeing_score) FROM university.wellbeing_survey GROUP BY ward",
-        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = M_SUM,
+        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = E2E_SUM,
         .column = "wellbeing_score"};
     check_plain(&sum);
-    spec_t mean = {
+    e2e_spec_t mean = {
         .sql = "SELECT loneliness, MEAN(wellbeing_score) FROM university.wellbeing_survey "
                "GROUP BY loneliness",
-        .from = {"university.wellbeing_survey"}, .group = {"loneliness"}, .measure = M_MEAN,
+        .from = {"university.wellbeing_survey"}, .group = {"loneliness"}, .measure = E2E_MEAN,
         .column = "wellbeing_score"};
     check_plain(&mean);
     /* Few people: SUM and MEAN cells follow their person count. */
-    spec_t few = {
+    e2e_spec_t few = {
         .sql = "SELECT ward, MEAN(wellbeing_score) FROM university.wellbeing_survey "
                "WHERE loneliness = 'often' GROUP BY ward",
-        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = M_MEAN,
+        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = E2E_MEAN,
         .column = "wellbeing_score", .where = w_often};
-    table_t t;
+    e2e_table_t t;
     check(&few, &t);
     cr_expect_gt(t.primary, 1, "the table should have cells of 1..7 persons");
-    table_free(&t);
-    spec_t few_sum = few;
+    e2e_table_free(&t);
+    e2e_spec_t few_sum = few;
     few_sum.sql = "SELECT ward, SUM(wellbeing_score) FROM university.wellbeing_survey "
                   "WHERE loneliness = 'often' GROUP BY ward";
-    few_sum.measure = M_SUM;
+    few_sum.measure = E2E_SUM;
     check_plain(&few_sum);
     stop_sandbox();
 }
 
-static tv_t w_damp(const row_t *r)
+static e2e_tv_t w_damp(const e2e_row_t *r)
 {
-    return text_is(r, "damp_reported", EQ, "Y");
+    return e2e_text_is(r, "damp_reported", E2E_EQ, "Y");
 }
 
 Test(e2e_dialect, sum_and_mean_of_household_size)
 {
     require_sandbox();
-    spec_t sum = {
+    e2e_spec_t sum = {
         .sql = "SELECT tenure, SUM(household_size) FROM council.housing GROUP BY tenure",
-        .from = {"council.housing"}, .group = {"tenure"}, .measure = M_SUM,
+        .from = {"council.housing"}, .group = {"tenure"}, .measure = E2E_SUM,
         .column = "household_size"};
     check_plain(&sum);
-    spec_t mean = {
+    e2e_spec_t mean = {
         .sql = "SELECT ward, MEAN(household_size) FROM council.housing "
                "WHERE damp_reported = 'Y' GROUP BY ward",
-        .from = {"council.housing"}, .group = {"ward"}, .measure = M_MEAN,
+        .from = {"council.housing"}, .group = {"ward"}, .measure = E2E_MEAN,
         .column = "household_size", .where = w_damp};
     check_plain(&mean);
-    spec_t all = {
+    e2e_spec_t all = {
         .sql = "SELECT MEAN(household_size) FROM council.housing",
-        .from = {"council.housing"}, .measure = M_MEAN, .column = "household_size"};
+        .from = {"council.housing"}, .measure = E2E_MEAN, .column = "household_size"};
     check_plain(&all);
     stop_sandbox();
 }
 
 /* --- ordering comparisons ------------------------------------------------------- */
 
-static tv_t w_score_ge_50(const row_t *r)
+static e2e_tv_t w_score_ge_50(const e2e_row_t *r)
 {
-    return int_is(r, "wellbeing_score", GE, 50);
+    return e2e_int_is(r, "wellbeing_score", E2E_GE, 50);
 }
 
-static tv_t w_score_lt_30(const row_t *r)
+static e2e_tv_t w_score_lt_30(const e2e_row_t *r)
 {
-    return int_is(r, "wellbeing_score", LT, 30);
+    return e2e_int_is(r, "wellbeing_score", E2E_LT, 30);
 }
 
-static tv_t w_size_le_2(const row_t *r)
+static e2e_tv_t w_size_le_2(const e2e_row_t *r)
 {
-    return int_is(r, "household_size", LE, 2);
+    return e2e_int_is(r, "household_size", E2E_LE, 2);
 }
 
-static tv_t w_size_gt_4(const row_t *r)
+static e2e_tv_t w_size_gt_4(const e2e_row_t *r)
 {
-    return int_is(r, "household_size", GT, 4);
+    return e2e_int_is(r, "household_size", E2E_GT, 4);
 }
 
-static tv_t w_sleep_ge_6_5(const row_t *r)
+static e2e_tv_t w_sleep_ge_6_5(const e2e_row_t *r)
 {
-    return num_is(r, "sleep_hours", GE, 65);
+    return e2e_num_is(r, "sleep_hours", E2E_GE, 65);
 }
 
-static tv_t w_sleep_lt_7_score_gt_40_5(const row_t *r)
+static e2e_tv_t w_sleep_lt_7_score_gt_40_5(const e2e_row_t *r)
 {
-    return tv_and(num_is(r, "sleep_hours", LT, 70), num_is(r, "wellbeing_score", GT, 405));
+    return e2e_and(e2e_num_is(r, "sleep_hours", E2E_LT, 70), e2e_num_is(r, "wellbeing_score", E2E_GT, 405));
 }
 
-static tv_t w_ward_lt_p(const row_t *r)
+static e2e_tv_t w_ward_lt_p(const e2e_row_t *r)
 {
-    return text_is(r, "ward", LT, "P");
+    return e2e_text_is(r, "ward", E2E_LT, "P");
 }
 
 Test(e2e_dialect, ordering_comparisons_on_numbers_and_categories)
 {
     require_sandbox();
-    spec_t ge = {
+    e2e_spec_t ge = {
         .sql = "SELECT loneliness, COUNT(PERSONS) FROM university.wellbeing_survey "
                "WHERE wellbeing_score >= 50 GROUP BY loneliness",
         .from = {"university.wellbeing_survey"}, .group = {"loneliness"},
-        .measure = M_PERSONS, .where = w_score_ge_50};
+        .measure = E2E_PERSONS, .where = w_score_ge_50};
     check_plain(&ge);
-    spec_t lt = {
+    e2e_spec_t lt = {
         .sql = "SELECT ward, COUNT(*) FROM university.wellbeing_survey "
                "WHERE wellbeing_score < 30 GROUP BY ward",
-        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_score_lt_30};
     check_plain(&lt);
-    spec_t le = {
+    e2e_spec_t le = {
         .sql = "SELECT tenure, SUM(household_size) FROM council.housing "
                "WHERE household_size <= 2 GROUP BY tenure",
-        .from = {"council.housing"}, .group = {"tenure"}, .measure = M_SUM,
+        .from = {"council.housing"}, .group = {"tenure"}, .measure = E2E_SUM,
         .column = "household_size", .where = w_size_le_2};
     check_plain(&le);
-    spec_t gt = {
+    e2e_spec_t gt = {
         .sql = "SELECT ward, COUNT(PERSONS) FROM council.housing WHERE household_size > 4 "
                "GROUP BY ward",
-        .from = {"council.housing"}, .group = {"ward"}, .measure = M_PERSONS,
+        .from = {"council.housing"}, .group = {"ward"}, .measure = E2E_PERSONS,
         .where = w_size_gt_4};
     check_plain(&gt);
     /* A decimal column against a decimal and an integer literal, and an
      * integer column against a decimal literal. */
-    spec_t dec = {
+    e2e_spec_t dec = {
         .sql = "SELECT ward, COUNT(*) FROM lab.survey_b WHERE sleep_hours >= 6.5 GROUP BY ward",
-        .from = {"lab.survey_b"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"lab.survey_b"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_sleep_ge_6_5};
     check_plain(&dec);
-    spec_t mixed = {
+    e2e_spec_t mixed = {
         .sql = "SELECT loneliness, MEAN(wellbeing_score) FROM lab.survey_a "
                "WHERE sleep_hours < 7 AND wellbeing_score > 40.5 GROUP BY loneliness",
-        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = M_MEAN,
+        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = E2E_MEAN,
         .column = "wellbeing_score", .where = w_sleep_lt_7_score_gt_40_5};
     check_plain(&mixed);
     /* Categories compare as bytes: Abbey, Castle, Kingsmead, Northgate < 'P'. */
-    spec_t text = {
+    e2e_spec_t text = {
         .sql = "SELECT ward, COUNT(*) FROM council.housing WHERE ward < 'P' GROUP BY ward",
-        .from = {"council.housing"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"council.housing"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_ward_lt_p};
-    table_t t;
+    e2e_table_t t;
     check(&text, &t);
     cr_expect_eq(t.n, 4);
-    table_free(&t);
+    e2e_table_free(&t);
     stop_sandbox();
 }
 
 /* --- IN, NOT IN, BETWEEN, NOT BETWEEN -------------------------------------------- */
 
-static tv_t w_65_plus(const row_t *r)
+static e2e_tv_t w_65_plus(const e2e_row_t *r)
 {
     static const char *const bands[] = {"65-74", "75+", NULL};
-    return text_in(r, "age_band", bands);
+    return e2e_text_in(r, "age_band", bands);
 }
 
-static tv_t w_not_falls_other(const row_t *r)
+static e2e_tv_t w_not_falls_other(const e2e_row_t *r)
 {
     static const char *const groups[] = {"falls", "other", NULL};
-    return tv_not(text_in(r, "diagnosis_group", groups));
+    return e2e_not(e2e_text_in(r, "diagnosis_group", groups));
 }
 
-static tv_t w_size_1_or_6(const row_t *r)
+static e2e_tv_t w_size_1_or_6(const e2e_row_t *r)
 {
     static const int64_t sizes[] = {1, 6};
-    return int_in(r, "household_size", sizes, 2);
+    return e2e_int_in(r, "household_size", sizes, 2);
 }
 
-static tv_t w_score_30_45(const row_t *r)
+static e2e_tv_t w_score_30_45(const e2e_row_t *r)
 {
-    return tv_and(int_is(r, "wellbeing_score", GE, 30), int_is(r, "wellbeing_score", LE, 45));
+    return e2e_and(e2e_int_is(r, "wellbeing_score", E2E_GE, 30), e2e_int_is(r, "wellbeing_score", E2E_LE, 45));
 }
 
-static tv_t w_size_not_2_5(const row_t *r)
+static e2e_tv_t w_size_not_2_5(const e2e_row_t *r)
 {
-    return tv_not(tv_and(int_is(r, "household_size", GE, 2),
-                         int_is(r, "household_size", LE, 5)));
+    return e2e_not(e2e_and(e2e_int_is(r, "household_size", E2E_GE, 2),
+                         e2e_int_is(r, "household_size", E2E_LE, 5)));
 }
 
-static tv_t w_ward_c_to_p(const row_t *r)
+static e2e_tv_t w_ward_c_to_p(const e2e_row_t *r)
 {
-    return tv_and(text_is(r, "ward", GE, "Castle"), text_is(r, "ward", LE, "Priory"));
+    return e2e_and(e2e_text_is(r, "ward", E2E_GE, "Castle"), e2e_text_is(r, "ward", E2E_LE, "Priory"));
 }
 
 Test(e2e_dialect, in_not_in_between_and_not_between)
 {
     require_sandbox();
-    spec_t in = {
+    e2e_spec_t in = {
         .sql = "SELECT ward, COUNT(*) FROM trust.ae_attendances "
                "WHERE age_band IN ('65-74', '75+') GROUP BY ward",
-        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_65_plus};
     check_plain(&in);
-    spec_t not_in = {
+    e2e_spec_t not_in = {
         .sql = "SELECT age_band, COUNT(PERSONS) FROM trust.ae_attendances "
                "WHERE diagnosis_group NOT IN ('falls', 'other') GROUP BY age_band",
-        .from = {"trust.ae_attendances"}, .group = {"age_band"}, .measure = M_PERSONS,
+        .from = {"trust.ae_attendances"}, .group = {"age_band"}, .measure = E2E_PERSONS,
         .where = w_not_falls_other};
     check_plain(&not_in);
-    spec_t int_list = {
+    e2e_spec_t int_list = {
         .sql = "SELECT tenure, COUNT(*) FROM council.housing WHERE household_size IN (1, 6) "
                "GROUP BY tenure",
-        .from = {"council.housing"}, .group = {"tenure"}, .measure = M_RECORDS,
+        .from = {"council.housing"}, .group = {"tenure"}, .measure = E2E_RECORDS,
         .where = w_size_1_or_6};
     check_plain(&int_list);
-    spec_t between = {
+    e2e_spec_t between = {
         .sql = "SELECT ward, MEAN(wellbeing_score) FROM university.wellbeing_survey "
                "WHERE wellbeing_score BETWEEN 30 AND 45 GROUP BY ward",
-        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = M_MEAN,
+        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = E2E_MEAN,
         .column = "wellbeing_score", .where = w_score_30_45};
     check_plain(&between);
-    spec_t not_between = {
+    e2e_spec_t not_between = {
         .sql = "SELECT ward, COUNT(PERSONS) FROM council.housing "
                "WHERE household_size NOT BETWEEN 2 AND 5 GROUP BY ward",
-        .from = {"council.housing"}, .group = {"ward"}, .measure = M_PERSONS,
+        .from = {"council.housing"}, .group = {"ward"}, .measure = E2E_PERSONS,
         .where = w_size_not_2_5};
     check_plain(&not_between);
-    spec_t text = {
+    e2e_spec_t text = {
         .sql = "SELECT ward, COUNT(*) FROM charity.referrals "
                "WHERE ward BETWEEN 'Castle' AND 'Priory' GROUP BY ward",
-        .from = {"charity.referrals"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"charity.referrals"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_ward_c_to_p};
-    table_t t;
+    e2e_table_t t;
     check(&text, &t);
     cr_expect_eq(t.n, 4, "Castle, Kingsmead, Northgate and Priory");
-    table_free(&t);
+    e2e_table_free(&t);
     stop_sandbox();
 }
 
 /* --- NULLs: IS [NOT] NULL, NULL groups and three-valued logic --------------------- */
 
-static tv_t w_score_null(const row_t *r)
+static e2e_tv_t w_score_null(const e2e_row_t *r)
 {
-    return is_null(r, "wellbeing_score");
+    return e2e_is_null(r, "wellbeing_score");
 }
 
-static tv_t w_lonely_not_null(const row_t *r)
+static e2e_tv_t w_lonely_not_null(const e2e_row_t *r)
 {
-    return tv_not(is_null(r, "loneliness"));
+    return e2e_not(e2e_is_null(r, "loneliness"));
 }
 
-static tv_t w_not_score_gt_40(const row_t *r)
+static e2e_tv_t w_not_score_gt_40(const e2e_row_t *r)
 {
-    return tv_not(int_is(r, "wellbeing_score", GT, 40));
+    return e2e_not(e2e_int_is(r, "wellbeing_score", E2E_GT, 40));
 }
 
-static tv_t w_score_gt_40_or_often(const row_t *r)
+static e2e_tv_t w_score_gt_40_or_often(const e2e_row_t *r)
 {
-    return tv_or(int_is(r, "wellbeing_score", GT, 40), text_is(r, "loneliness", EQ, "often"));
+    return e2e_or(e2e_int_is(r, "wellbeing_score", E2E_GT, 40), e2e_text_is(r, "loneliness", E2E_EQ, "often"));
 }
 
-static tv_t w_lonely_not_often(const row_t *r)
+static e2e_tv_t w_lonely_not_often(const e2e_row_t *r)
 {
     static const char *const often[] = {"often", NULL};
-    return tv_not(text_in(r, "loneliness", often));
+    return e2e_not(e2e_text_in(r, "loneliness", often));
 }
 
 Test(e2e_dialect, nulls_follow_sql_three_valued_logic)
 {
     require_sandbox();
-    spec_t null = {
+    e2e_spec_t null = {
         .sql = "SELECT ward, COUNT(*) FROM lab.survey_a WHERE wellbeing_score IS NULL "
                "GROUP BY ward",
-        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_score_null};
-    table_t t;
+    e2e_table_t t;
     check(&null, &t);
     cr_expect_gt(t.primary, 0, "some ward should have 1..7 blank scores");
     cr_expect_gt(t.total.records, 0);
-    table_free(&t);
+    e2e_table_free(&t);
     /* The NULL group comes first. */
-    spec_t groups = {
+    e2e_spec_t groups = {
         .sql = "SELECT loneliness, COUNT(PERSONS) FROM lab.survey_a GROUP BY loneliness",
-        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = M_PERSONS};
+        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = E2E_PERSONS};
     check(&groups, &t);
     cr_expect_null(t.cells[0].key[0], "the first group should be NULL");
-    table_free(&t);
-    spec_t not_null = {
+    e2e_table_free(&t);
+    e2e_spec_t not_null = {
         .sql = "SELECT ward, COUNT(*) FROM lab.survey_b WHERE loneliness IS NOT NULL "
                "GROUP BY ward",
-        .from = {"lab.survey_b"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"lab.survey_b"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_lonely_not_null};
     check_plain(&not_null);
     /* NOT of UNKNOWN is UNKNOWN: a blank score is in neither x > 40 nor
      * NOT (x > 40). */
-    spec_t not = {
+    e2e_spec_t not = {
         .sql = "SELECT loneliness, COUNT(*) FROM lab.survey_a "
                "WHERE NOT (wellbeing_score > 40) GROUP BY loneliness",
-        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = M_RECORDS,
+        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = E2E_RECORDS,
         .where = w_not_score_gt_40};
     check_plain(&not);
     /* TRUE OR UNKNOWN is TRUE. */
-    spec_t or = {
+    e2e_spec_t or = {
         .sql = "SELECT ward, COUNT(*) FROM lab.survey_a "
                "WHERE wellbeing_score > 40 OR loneliness = 'often' GROUP BY ward",
-        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_score_gt_40_or_often};
     check_plain(&or);
     /* NOT IN on a NULL cell is UNKNOWN. */
-    spec_t not_in = {
+    e2e_spec_t not_in = {
         .sql = "SELECT loneliness, COUNT(*) FROM lab.survey_b "
                "WHERE loneliness NOT IN ('often') GROUP BY loneliness",
-        .from = {"lab.survey_b"}, .group = {"loneliness"}, .measure = M_RECORDS,
+        .from = {"lab.survey_b"}, .group = {"loneliness"}, .measure = E2E_RECORDS,
         .where = w_lonely_not_often};
     check(&not_in, &t);
     cr_expect_eq(t.n, 3, "never, rarely, sometimes; no NULL group");
-    table_free(&t);
+    e2e_table_free(&t);
     stop_sandbox();
 }
 
@@ -1135,43 +626,43 @@ Test(e2e_dialect, sum_and_mean_skip_nulls_and_keep_groups_of_nulls)
     require_sandbox();
     /* The blank scores are not in the sum, the count behind the mean, or
      * the persons the cells are judged on. */
-    spec_t sum = {
+    e2e_spec_t sum = {
         .sql = "SELECT loneliness, SUM(wellbeing_score) FROM lab.survey_a GROUP BY loneliness",
-        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = M_SUM,
+        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = E2E_SUM,
         .column = "wellbeing_score"};
     check_plain(&sum);
-    spec_t mean = {
+    e2e_spec_t mean = {
         .sql = "SELECT loneliness, MEAN(wellbeing_score) FROM lab.survey_a "
                "GROUP BY loneliness",
-        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = M_MEAN,
+        .from = {"lab.survey_a"}, .group = {"loneliness"}, .measure = E2E_MEAN,
         .column = "wellbeing_score"};
     check_plain(&mean);
     /* Only blank scores: every group is present with nothing behind it
      * (SUM 0, MEAN empty), judged on zero persons. */
-    spec_t none = {
+    e2e_spec_t none = {
         .sql = "SELECT ward, MEAN(wellbeing_score) FROM lab.survey_a "
                "WHERE wellbeing_score IS NULL GROUP BY ward",
-        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = M_MEAN,
+        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = E2E_MEAN,
         .column = "wellbeing_score", .where = w_score_null};
-    table_t t;
+    e2e_table_t t;
     check(&none, &t);
     cr_expect_gt(t.n, 0);
     cr_expect_eq(t.total.persons, 0);
-    table_free(&t);
-    spec_t none_sum = none;
+    e2e_table_free(&t);
+    e2e_spec_t none_sum = none;
     none_sum.sql = "SELECT ward, SUM(wellbeing_score) FROM lab.survey_a "
                    "WHERE wellbeing_score IS NULL GROUP BY ward";
-    none_sum.measure = M_SUM;
+    none_sum.measure = E2E_SUM;
     check_plain(&none_sum);
     /* A decimal column: SUM shows one decimal place, rounded to 5. */
-    spec_t dsum = {
+    e2e_spec_t dsum = {
         .sql = "SELECT loneliness, SUM(sleep_hours) FROM lab.survey_b GROUP BY loneliness",
-        .from = {"lab.survey_b"}, .group = {"loneliness"}, .measure = M_SUM,
+        .from = {"lab.survey_b"}, .group = {"loneliness"}, .measure = E2E_SUM,
         .column = "sleep_hours", .decimal = true};
     check_plain(&dsum);
-    spec_t dmean = {
+    e2e_spec_t dmean = {
         .sql = "SELECT ward, MEAN(sleep_hours) FROM lab.survey_b GROUP BY ward",
-        .from = {"lab.survey_b"}, .group = {"ward"}, .measure = M_MEAN,
+        .from = {"lab.survey_b"}, .group = {"ward"}, .measure = E2E_MEAN,
         .column = "sleep_hours", .decimal = true};
     check_plain(&dmean);
     stop_sandbox();
@@ -1179,80 +670,80 @@ Test(e2e_dialect, sum_and_mean_skip_nulls_and_keep_groups_of_nulls)
 
 /* --- AND, OR, NOT and parentheses ------------------------------------------------- */
 
-static tv_t w_falls_or_old_abbey(const row_t *r)
+static e2e_tv_t w_falls_or_old_abbey(const e2e_row_t *r)
 {
-    return tv_or(text_is(r, "diagnosis_group", EQ, "falls"),
-                 tv_and(text_is(r, "age_band", EQ, "75+"), text_is(r, "ward", EQ, "Abbey")));
+    return e2e_or(e2e_text_is(r, "diagnosis_group", E2E_EQ, "falls"),
+                 e2e_and(e2e_text_is(r, "age_band", E2E_EQ, "75+"), e2e_text_is(r, "ward", E2E_EQ, "Abbey")));
 }
 
-static tv_t w_falls_or_old_and_abbey(const row_t *r)
+static e2e_tv_t w_falls_or_old_and_abbey(const e2e_row_t *r)
 {
-    return tv_and(tv_or(text_is(r, "diagnosis_group", EQ, "falls"),
-                        text_is(r, "age_band", EQ, "75+")),
-                  text_is(r, "ward", EQ, "Abbey"));
+    return e2e_and(e2e_or(e2e_text_is(r, "diagnosis_group", E2E_EQ, "falls"),
+                        e2e_text_is(r, "age_band", E2E_EQ, "75+")),
+                  e2e_text_is(r, "ward", E2E_EQ, "Abbey"));
 }
 
-static tv_t w_not_falls_and_child(const row_t *r)
+static e2e_tv_t w_not_falls_and_child(const e2e_row_t *r)
 {
-    return tv_and(tv_not(text_is(r, "diagnosis_group", EQ, "falls")),
-                  text_is(r, "age_band", EQ, "0-17"));
+    return e2e_and(e2e_not(e2e_text_is(r, "diagnosis_group", E2E_EQ, "falls")),
+                  e2e_text_is(r, "age_band", E2E_EQ, "0-17"));
 }
 
-static tv_t w_not_falls_or_child(const row_t *r)
+static e2e_tv_t w_not_falls_or_child(const e2e_row_t *r)
 {
-    return tv_not(tv_or(text_is(r, "diagnosis_group", EQ, "falls"),
-                        text_is(r, "age_band", EQ, "0-17")));
+    return e2e_not(e2e_or(e2e_text_is(r, "diagnosis_group", E2E_EQ, "falls"),
+                        e2e_text_is(r, "age_band", E2E_EQ, "0-17")));
 }
 
-static tv_t w_nested(const row_t *r)
+static e2e_tv_t w_nested(const e2e_row_t *r)
 {
     /* (social AND (damp OR size >= 5)) OR NOT (ward <> 'Abbey' AND size > 1) */
-    tv_t a = tv_and(text_is(r, "tenure", EQ, "social"),
-                    tv_or(text_is(r, "damp_reported", EQ, "Y"),
-                          int_is(r, "household_size", GE, 5)));
-    tv_t b = tv_not(tv_and(text_is(r, "ward", NE, "Abbey"), int_is(r, "household_size", GT, 1)));
-    return tv_or(a, b);
+    e2e_tv_t a = e2e_and(e2e_text_is(r, "tenure", E2E_EQ, "social"),
+                    e2e_or(e2e_text_is(r, "damp_reported", E2E_EQ, "Y"),
+                          e2e_int_is(r, "household_size", E2E_GE, 5)));
+    e2e_tv_t b = e2e_not(e2e_and(e2e_text_is(r, "ward", E2E_NE, "Abbey"), e2e_int_is(r, "household_size", E2E_GT, 1)));
+    return e2e_or(a, b);
 }
 
 Test(e2e_dialect, and_binds_tighter_than_or_and_not_tighter_than_and)
 {
     require_sandbox();
-    spec_t loose = {
+    e2e_spec_t loose = {
         .sql = "SELECT age_band, COUNT(*) FROM trust.ae_attendances "
                "WHERE diagnosis_group = 'falls' OR age_band = '75+' AND ward = 'Abbey' "
                "GROUP BY age_band",
-        .from = {"trust.ae_attendances"}, .group = {"age_band"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"age_band"}, .measure = E2E_RECORDS,
         .where = w_falls_or_old_abbey};
-    table_t a;
+    e2e_table_t a;
     check(&loose, &a);
-    spec_t bracketed = {
+    e2e_spec_t bracketed = {
         .sql = "SELECT age_band, COUNT(*) FROM trust.ae_attendances "
                "WHERE (diagnosis_group = 'falls' OR age_band = '75+') AND ward = 'Abbey' "
                "GROUP BY age_band",
-        .from = {"trust.ae_attendances"}, .group = {"age_band"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"age_band"}, .measure = E2E_RECORDS,
         .where = w_falls_or_old_and_abbey};
-    table_t b;
+    e2e_table_t b;
     check(&bracketed, &b);
     cr_expect_neq(a.total.records, b.total.records, "the parentheses should matter here");
-    table_free(&a);
-    table_free(&b);
-    spec_t not_and = {
+    e2e_table_free(&a);
+    e2e_table_free(&b);
+    e2e_spec_t not_and = {
         .sql = "SELECT ward, COUNT(*) FROM trust.ae_attendances "
                "WHERE NOT diagnosis_group = 'falls' AND age_band = '0-17' GROUP BY ward",
-        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_not_falls_and_child};
     check_plain(&not_and);
-    spec_t not_or = {
+    e2e_spec_t not_or = {
         .sql = "SELECT ward, COUNT(*) FROM trust.ae_attendances "
                "WHERE NOT (diagnosis_group = 'falls' OR age_band = '0-17') GROUP BY ward",
-        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_not_falls_or_child};
     check_plain(&not_or);
-    spec_t nested = {
+    e2e_spec_t nested = {
         .sql = "SELECT ward, COUNT(PERSONS) FROM council.housing WHERE (tenure = 'social' "
                "AND (damp_reported = 'Y' OR household_size >= 5)) OR NOT (ward != 'Abbey' "
                "AND household_size > 1) GROUP BY ward",
-        .from = {"council.housing"}, .group = {"ward"}, .measure = M_PERSONS,
+        .from = {"council.housing"}, .group = {"ward"}, .measure = E2E_PERSONS,
         .where = w_nested};
     check_plain(&nested);
     stop_sandbox();
@@ -1260,149 +751,149 @@ Test(e2e_dialect, and_binds_tighter_than_or_and_not_tighter_than_and)
 
 /* --- dates -------------------------------------------------------------------- */
 
-static tv_t w_from_june(const row_t *r)
+static e2e_tv_t w_from_june(const e2e_row_t *r)
 {
-    return date_is(r, "attendance_date", GE, "2025-06-01");
+    return e2e_date_is(r, "attendance_date", E2E_GE, "2025-06-01");
 }
 
-static tv_t w_before_march_15(const row_t *r)
+static e2e_tv_t w_before_march_15(const e2e_row_t *r)
 {
-    return date_is(r, "attendance_date", LT, "2025-03-15");
+    return e2e_date_is(r, "attendance_date", E2E_LT, "2025-03-15");
 }
 
-static tv_t w_summer_survey(const row_t *r)
+static e2e_tv_t w_summer_survey(const e2e_row_t *r)
 {
-    return tv_and(date_is(r, "survey_date", GE, "2025-03-01"),
-                  date_is(r, "survey_date", LE, "2025-08-31"));
+    return e2e_and(e2e_date_is(r, "survey_date", E2E_GE, "2025-03-01"),
+                  e2e_date_is(r, "survey_date", E2E_LE, "2025-08-31"));
 }
 
-static tv_t w_three_march_days(const row_t *r)
+static e2e_tv_t w_three_march_days(const e2e_row_t *r)
 {
-    return tv_or(tv_or(date_is(r, "attendance_date", EQ, "2025-03-01"),
-                       date_is(r, "attendance_date", EQ, "2025-03-02")),
-                 date_is(r, "attendance_date", EQ, "2025-03-03"));
+    return e2e_or(e2e_or(e2e_date_is(r, "attendance_date", E2E_EQ, "2025-03-01"),
+                       e2e_date_is(r, "attendance_date", E2E_EQ, "2025-03-02")),
+                 e2e_date_is(r, "attendance_date", E2E_EQ, "2025-03-03"));
 }
 
-static tv_t w_survey_not_jan(const row_t *r)
+static e2e_tv_t w_survey_not_jan(const e2e_row_t *r)
 {
-    return date_is(r, "survey_date", NE, "2025-01-21");
+    return e2e_date_is(r, "survey_date", E2E_NE, "2025-01-21");
 }
 
 Test(e2e_dialect, dates_compare_as_dates_whichever_way_they_were_written)
 {
     require_sandbox();
-    spec_t june = {
+    e2e_spec_t june = {
         .sql = "SELECT ward, COUNT(*) FROM trust.ae_attendances "
                "WHERE attendance_date >= DATE '2025-06-01' GROUP BY ward",
-        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_from_june};
     check_plain(&june);
-    spec_t early = {
+    e2e_spec_t early = {
         .sql = "SELECT diagnosis_group, COUNT(PERSONS) FROM trust.ae_attendances "
                "WHERE attendance_date < '2025-03-15' GROUP BY diagnosis_group",
-        .from = {"trust.ae_attendances"}, .group = {"diagnosis_group"}, .measure = M_PERSONS,
+        .from = {"trust.ae_attendances"}, .group = {"diagnosis_group"}, .measure = E2E_PERSONS,
         .where = w_before_march_15};
     check_plain(&early);
     /* A few days: small cells. */
-    spec_t days = {
+    e2e_spec_t days = {
         .sql = "SELECT ward, COUNT(*) FROM trust.ae_attendances WHERE attendance_date "
                "IN (DATE '2025-03-01', '2025-03-02', DATE '2025-03-03') GROUP BY ward",
-        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"trust.ae_attendances"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_three_march_days};
-    table_t t;
+    e2e_table_t t;
     check(&days, &t);
     cr_expect_gt(t.primary, 0);
-    table_free(&t);
+    e2e_table_free(&t);
     /* The lab wrote half its dates as DD/MM/YYYY; the node stores them as
      * dates, so they compare as dates, and blanks are UNKNOWN. */
-    spec_t summer = {
+    e2e_spec_t summer = {
         .sql = "SELECT ward, COUNT(*) FROM lab.survey_a "
                "WHERE survey_date BETWEEN DATE '2025-03-01' AND '2025-08-31' GROUP BY ward",
-        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = M_RECORDS,
+        .from = {"lab.survey_a"}, .group = {"ward"}, .measure = E2E_RECORDS,
         .where = w_summer_survey};
     check_plain(&summer);
-    spec_t ne = {
+    e2e_spec_t ne = {
         .sql = "SELECT COUNT(*) FROM lab.survey_b WHERE survey_date != DATE '2025-01-21'",
-        .from = {"lab.survey_b"}, .measure = M_RECORDS, .where = w_survey_not_jan};
+        .from = {"lab.survey_b"}, .measure = E2E_RECORDS, .where = w_survey_not_jan};
     check_plain(&ne);
     stop_sandbox();
 }
 
 /* --- two and three group columns ----------------------------------------------- */
 
-static tv_t w_over_45(const row_t *r)
+static e2e_tv_t w_over_45(const e2e_row_t *r)
 {
     static const char *const bands[] = {"45-64", "65-74", "75+", NULL};
-    return text_in(r, "age_band", bands);
+    return e2e_text_in(r, "age_band", bands);
 }
 
 Test(e2e_dialect, two_and_three_column_group_by_release_every_combination)
 {
     require_sandbox();
-    spec_t two = {
+    e2e_spec_t two = {
         .sql = "SELECT ward, tenure, COUNT(PERSONS) FROM council.housing "
                "GROUP BY ward, tenure",
-        .from = {"council.housing"}, .group = {"ward", "tenure"}, .measure = M_PERSONS};
-    table_t t;
+        .from = {"council.housing"}, .group = {"ward", "tenure"}, .measure = E2E_PERSONS};
+    e2e_table_t t;
     check(&two, &t);
     cr_expect_eq(t.n, 24, "every ward has every tenure");
-    table_free(&t);
+    e2e_table_free(&t);
     /* GROUP BY in another order than the SELECT list: the table follows
      * the SELECT list. */
-    spec_t swapped = {
+    e2e_spec_t swapped = {
         .sql = "SELECT tenure, damp_reported, SUM(household_size) FROM council.housing "
                "GROUP BY damp_reported, tenure",
-        .from = {"council.housing"}, .group = {"tenure", "damp_reported"}, .measure = M_SUM,
+        .from = {"council.housing"}, .group = {"tenure", "damp_reported"}, .measure = E2E_SUM,
         .column = "household_size"};
     check_plain(&swapped);
-    spec_t three = {
+    e2e_spec_t three = {
         .sql = "SELECT ward, age_band, diagnosis_group, COUNT(*) FROM trust.ae_attendances "
                "WHERE age_band IN ('45-64', '65-74', '75+') "
                "GROUP BY ward, age_band, diagnosis_group",
         .from = {"trust.ae_attendances"}, .group = {"ward", "age_band", "diagnosis_group"},
-        .measure = M_RECORDS, .where = w_over_45};
+        .measure = E2E_RECORDS, .where = w_over_45};
     check(&three, &t);
     cr_expect_gt(t.primary, 1, "a three-way table of this size has small cells");
-    table_free(&t);
+    e2e_table_free(&t);
     /* NULL groups in a three-way table of means. */
-    spec_t three_mean = {
+    e2e_spec_t three_mean = {
         .sql = "SELECT loneliness, site, ward, MEAN(sleep_hours) FROM lab.survey_b "
                "GROUP BY ward, loneliness, site",
         .from = {"lab.survey_b"}, .group = {"loneliness", "site", "ward"},
-        .measure = M_MEAN, .column = "sleep_hours", .decimal = true};
+        .measure = E2E_MEAN, .column = "sleep_hours", .decimal = true};
     check(&three_mean, &t);
     cr_expect_null(t.cells[0].key[0]);
-    table_free(&t);
+    e2e_table_free(&t);
     stop_sandbox();
 }
 
 /* --- UNION ------------------------------------------------------------------ */
 
-static tv_t w_score_ge_40(const row_t *r)
+static e2e_tv_t w_score_ge_40(const e2e_row_t *r)
 {
-    return int_is(r, "wellbeing_score", GE, 40);
+    return e2e_int_is(r, "wellbeing_score", E2E_GE, 40);
 }
 
 Test(e2e_dialect, union_counts_records_of_every_dataset)
 {
     require_sandbox();
-    spec_t across = {
+    e2e_spec_t across = {
         .sql = "SELECT ward, COUNT(*) FROM charity.referrals UNION university.wellbeing_survey "
                "GROUP BY ward",
         .from = {"charity.referrals", "university.wellbeing_survey"}, .group = {"ward"},
-        .measure = M_RECORDS};
+        .measure = E2E_RECORDS};
     check_plain(&across);
-    spec_t three = {
+    e2e_spec_t three = {
         .sql = "SELECT ward, COUNT(*) FROM charity.referrals UNION university.wellbeing_survey "
                "UNION lab.survey_a GROUP BY ward",
         .from = {"charity.referrals", "university.wellbeing_survey", "lab.survey_a"},
-        .group = {"ward"}, .measure = M_RECORDS};
+        .group = {"ward"}, .measure = E2E_RECORDS};
     check_plain(&three);
-    spec_t filtered = {
+    e2e_spec_t filtered = {
         .sql = "SELECT loneliness, COUNT(*) FROM lab.survey_a UNION lab.survey_b "
                "WHERE wellbeing_score >= 40 GROUP BY loneliness",
         .from = {"lab.survey_a", "lab.survey_b"}, .group = {"loneliness"},
-        .measure = M_RECORDS, .where = w_score_ge_40};
+        .measure = E2E_RECORDS, .where = w_score_ge_40};
     check_plain(&filtered);
     stop_sandbox();
 }
@@ -1410,32 +901,32 @@ Test(e2e_dialect, union_counts_records_of_every_dataset)
 Test(e2e_dialect, union_sums_and_means_on_one_node_judged_on_the_larger_part)
 {
     require_sandbox();
-    spec_t sum = {
+    e2e_spec_t sum = {
         .sql = "SELECT ward, SUM(wellbeing_score) FROM lab.survey_a UNION lab.survey_b "
                "GROUP BY ward",
-        .from = {"lab.survey_a", "lab.survey_b"}, .group = {"ward"}, .measure = M_SUM,
+        .from = {"lab.survey_a", "lab.survey_b"}, .group = {"ward"}, .measure = E2E_SUM,
         .column = "wellbeing_score"};
     check_plain(&sum);
-    spec_t mean = {
+    e2e_spec_t mean = {
         .sql = "SELECT loneliness, MEAN(wellbeing_score) FROM lab.survey_a UNION lab.survey_b "
                "GROUP BY loneliness",
         .from = {"lab.survey_a", "lab.survey_b"}, .group = {"loneliness"},
-        .measure = M_MEAN, .column = "wellbeing_score"};
+        .measure = E2E_MEAN, .column = "wellbeing_score"};
     check_plain(&mean);
-    spec_t dmean = {
+    e2e_spec_t dmean = {
         .sql = "SELECT ward, MEAN(sleep_hours) FROM lab.survey_b UNION lab.survey_a "
                "WHERE wellbeing_score IS NULL GROUP BY ward",
-        .from = {"lab.survey_b", "lab.survey_a"}, .group = {"ward"}, .measure = M_MEAN,
+        .from = {"lab.survey_b", "lab.survey_a"}, .group = {"ward"}, .measure = E2E_MEAN,
         .column = "sleep_hours", .decimal = true, .where = w_score_null};
-    table_t t;
+    e2e_table_t t;
     check(&dmean, &t);
     cr_expect_gt(t.primary, 0, "small cells behind a mean over a UNION");
-    table_free(&t);
-    spec_t across = {
+    e2e_table_free(&t);
+    e2e_spec_t across = {
         .sql = "SELECT ward, SUM(wellbeing_score) FROM university.wellbeing_survey "
                "UNION lab.survey_b GROUP BY ward",
         .from = {"university.wellbeing_survey", "lab.survey_b"}, .group = {"ward"},
-        .measure = M_SUM, .column = "wellbeing_score"};
+        .measure = E2E_SUM, .column = "wellbeing_score"};
     check_plain(&across);
     stop_sandbox();
 }
@@ -1447,28 +938,28 @@ Test(e2e_dialect, lone_small_cell_is_suppressed_with_a_secondary_cell)
     require_sandbox();
     /* Six people at the Annex: hidden, and the next smallest site with
      * it, whose name needs quoting in CSV. */
-    spec_t sites = {
+    e2e_spec_t sites = {
         .sql = "SELECT site, COUNT(*) FROM lab.survey_a GROUP BY site",
-        .from = {"lab.survey_a"}, .group = {"site"}, .measure = M_RECORDS};
-    table_t t;
+        .from = {"lab.survey_a"}, .group = {"site"}, .measure = E2E_RECORDS};
+    e2e_table_t t;
     check(&sites, &t);
     cr_expect_eq(t.primary, 1, "one site of 1..7 records");
     cr_expect_eq(t.secondary, 1, "one cell hidden to protect it");
-    table_free(&t);
+    e2e_table_free(&t);
     /* The same for a MEAN, judged on the persons behind each cell. */
-    spec_t mean = {
+    e2e_spec_t mean = {
         .sql = "SELECT ward, MEAN(wellbeing_score) FROM university.wellbeing_survey "
                "WHERE wellbeing_score BETWEEN 30 AND 45 GROUP BY ward",
-        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = M_MEAN,
+        .from = {"university.wellbeing_survey"}, .group = {"ward"}, .measure = E2E_MEAN,
         .column = "wellbeing_score", .where = w_score_30_45};
     check(&mean, &t);
     cr_expect_eq(t.primary, 1, "one ward of 1..7 persons");
     cr_expect_eq(t.secondary, 1, "one cell hidden to protect it");
-    table_free(&t);
-    spec_t sum = mean;
+    e2e_table_free(&t);
+    e2e_spec_t sum = mean;
     sum.sql = "SELECT ward, SUM(wellbeing_score) FROM university.wellbeing_survey "
               "WHERE wellbeing_score BETWEEN 30 AND 45 GROUP BY ward";
-    sum.measure = M_SUM;
+    sum.measure = E2E_SUM;
     check_plain(&sum);
     stop_sandbox();
 }
@@ -1478,17 +969,17 @@ Test(e2e_dialect, lone_small_cell_is_suppressed_with_a_secondary_cell)
 Test(e2e_dialect, without_group_by_the_total_is_the_answer)
 {
     require_sandbox();
-    spec_t count = {
+    e2e_spec_t count = {
         .sql = "SELECT COUNT(*) FROM trust.ae_attendances WHERE diagnosis_group = 'falls'",
-        .from = {"trust.ae_attendances"}, .measure = M_RECORDS, .where = w_falls};
+        .from = {"trust.ae_attendances"}, .measure = E2E_RECORDS, .where = w_falls};
     check_plain(&count);
-    spec_t persons = {
+    e2e_spec_t persons = {
         .sql = "SELECT COUNT(PERSONS) FROM trust.ae_attendances",
-        .from = {"trust.ae_attendances"}, .measure = M_PERSONS};
+        .from = {"trust.ae_attendances"}, .measure = E2E_PERSONS};
     check_plain(&persons);
-    spec_t sum = {
+    e2e_spec_t sum = {
         .sql = "SELECT SUM(wellbeing_score) FROM lab.survey_a UNION lab.survey_b",
-        .from = {"lab.survey_a", "lab.survey_b"}, .measure = M_SUM,
+        .from = {"lab.survey_a", "lab.survey_b"}, .measure = E2E_SUM,
         .column = "wellbeing_score"};
     check_plain(&sum);
     stop_sandbox();
@@ -1574,7 +1065,7 @@ static int vp_cmp(const void *pa, const void *pb)
  * Caller frees. */
 static char *expected_dataset_json(const char *full, const char *const *columns)
 {
-    const ds_t *ds = dataset(full);
+    const e2e_ds_t *ds = e2e_dataset(&fx.d, full);
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
