@@ -62,6 +62,12 @@ keys_token_t *keys_token_for_query(const keys_token_t *self, const char *query_i
 void keys_token_requery(const keys_token_t *query_ctx, const uint8_t t[KEYS_TOKEN_LEN],
                         uint8_t out[KEYS_QUERY_TOKEN_LEN]);
 
+/* Re-keys n tokens at once: in holds n * KEYS_TOKEN_LEN bytes, out receives
+ * n * KEYS_QUERY_TOKEN_LEN. Same result as n keys_token_requery calls, at
+ * about half the cost per token (a node re-keys millions per query). */
+void keys_token_requery_many(const keys_token_t *query_ctx, const uint8_t *in, size_t n,
+                             uint8_t *out);
+
 /* Writes the key id, the first 8 lower-case hex digits of SHA-256(key), and
  * a NUL to out. A key id names a key in logs and configs without revealing
  * it. */
