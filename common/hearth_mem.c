@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static _Noreturn void oom(void)
@@ -70,4 +71,20 @@ char *hearth_asprintf(const char *fmt, ...)
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return s;
+}
+
+void *hearth_alloc_huge(size_t n, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    const size_t huge = (size_t)2 << 20;
+    if (size != 0 && n <= (SIZE_MAX - huge) / size && n * size >= huge) {
+        size_t rounded = (n * size + huge - 1) & ~(huge - 1);
+        void *p = NULL;
+        if (posix_memalign(&p, huge, rounded) == 0) {
+            (void)madvise(p, rounded, MADV_HUGEPAGE);
+            return p;
+        }
+    }
+#endif
+    return hearth_reallocarray(NULL, n, size);
 }

@@ -47,7 +47,6 @@
 #include <openssl/rand.h>
 
 #include <string.h>
-#include <sys/mman.h>
 
 #define TOK_LEN PROTO_COHORT_TOKEN_LEN
 
@@ -170,31 +169,9 @@ struct gw_link_t {
 
 /* ---- memory --------------------------------------------------------------- */
 
-/* Allocates an array of n items of size (caller frees with free()).
- * Arrays of 2 MiB or more are aligned to 2 MiB and asked to live on
- * transparent huge pages: read at random, with 4 KiB pages nearly every
- * access would also miss the TLB, and each first touch of 4 KiB would
- * fault. Only advice: where THP is off, or the call fails, nothing changes
- * but speed. Overflow and failure go to hearth_mem's OOM policy. */
-static void *big_alloc(size_t n, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-    const size_t huge = (size_t)2 << 20;
-    if (size != 0 && n <= (SIZE_MAX - huge) / size && n * size >= huge) {
-        size_t rounded = (n * size + huge - 1) & ~(huge - 1);
-        void *p = NULL;
-        if (posix_memalign(&p, huge, rounded) == 0) {
-            (void)madvise(p, rounded, MADV_HUGEPAGE);
-            return p;
-        }
-    }
-#endif
-    return hearth_reallocarray(NULL, n, size);
-}
-
 /* Returns p (holding used items of size) grown geometrically to hold at
  * least need items; copies rather than reallocs, so that the new array is
- * big_alloc's. */
+ * hearth_alloc_huge's. */
 static void *grow(void *p, size_t *cap, size_t used, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -202,7 +179,7 @@ static void *grow(void *p, size_t *cap, size_t used, size_t need, size_t size)
     size_t n = *cap < 1024 ? 1024 : *cap;
     while (n < need)
         n *= 2;
-    void *q = big_alloc(n, size);
+    void *q = hearth_alloc_huge(n, size);
     if (used > 0)
         memcpy(q, p, used * size);
     free(p);
@@ -336,7 +313,7 @@ static void tokens_reserve(gw_link_t *self, size_t more)
         self->blocks = grow(self->blocks, &self->blocks_cap, self->nblocks, nblocks,
                             sizeof *self->blocks);
         while (self->nblocks < nblocks)
-            self->blocks[self->nblocks++] = big_alloc(POOL_BLOCK, ENTRY_LEN);
+            self->blocks[self->nblocks++] = hearth_alloc_huge(POOL_BLOCK, ENTRY_LEN);
     }
     unsigned bits = self->table ? self->table_bits : TABLE_MIN_BITS;
     while (need > ((size_t)1 << bits) / 2)
@@ -344,7 +321,7 @@ static void tokens_reserve(gw_link_t *self, size_t more)
     if (self->table && bits == self->table_bits)
         return;
     size_t cap = (size_t)1 << bits, mask = cap - 1;
-    uint32_t *table = big_alloc(cap, sizeof *table);
+    uint32_t *table = hearth_alloc_huge(cap, sizeof *table);
     memset(table, 0, cap * sizeof *table);
     /* Reinserts the pool in order; each slot is prefetched AHEAD entries
      * early (the hashes wait in a ring), as nearly every write misses. */
@@ -813,7 +790,7 @@ hearth_err_t gw_link_finish(gw_link_t *self, size_t nglobal, gw_link_result_t *o
     out->cells = hearth_calloc(nglobal ? nglobal : 1, sizeof *out->cells);
     unsigned cell_bits = bits_for(nglobal > 0 ? nglobal - 1 : 0);
     unsigned key_bits = cell_bits + bits_for(self->nelem > 0 ? self->nelem - 1 : 0);
-    uint64_t *keys = big_alloc(self->nentries ? self->nentries : 1, sizeof *keys);
+    uint64_t *keys = hearth_alloc_huge(self->nentries ? self->nentries : 1, sizeof *keys);
     size_t nkeys = 0, vr = 0, vs = 0, run = 0;
     for (size_t i = 0; i < self->nentries; i++) {
         const entry_t *en = &self->entries[i];
@@ -850,7 +827,7 @@ hearth_err_t gw_link_finish(gw_link_t *self, size_t nglobal, gw_link_result_t *o
 
     /* Distinct (root, cell) pairs: sorted with the root in the high bits, a
      * root's pairs are adjacent and the total counts it once. */
-    uint64_t *tmp = big_alloc(nkeys ? nkeys : 1, sizeof *tmp);
+    uint64_t *tmp = hearth_alloc_huge(nkeys ? nkeys : 1, sizeof *tmp);
     uint64_t *sorted = radix_sort(keys, tmp, nkeys, key_bits);
     uint64_t cell_mask = (UINT64_C(1) << cell_bits) - 1;
     for (size_t i = 0; i < nkeys; i++) {

@@ -97,7 +97,7 @@ static void number_cells(node_cohort_t *self, const node_engine_query_t *q, size
     uint32_t (*keys)[NODE_ENGINE_MAX_GROUP_BY + 1] = NULL;
     size_t n = 0, cap = 0, nslots = 1024;
     uint32_t *slots = hearth_calloc(nslots, sizeof *slots);   /* number + 1, 0 = empty */
-    self->row_cell = hearth_reallocarray(NULL, nrows ? nrows : 1, sizeof *self->row_cell);
+    self->row_cell = hearth_alloc_huge(nrows ? nrows : 1, sizeof *self->row_cell);
     for (size_t r = 0; r < nrows; r++) {
         if (self->row_mask[r] == 0)
             continue;
@@ -181,7 +181,9 @@ static hearth_err_t mark_rows(node_cohort_t *self, const node_engine_query_t *q,
 {
     size_t words = (nrows + 63) / 64;
     uint64_t *bits = hearth_calloc(words ? words : 1, sizeof *bits);
-    self->row_mask = hearth_calloc(nrows ? nrows : 1, sizeof *self->row_mask);
+    /* Read at random (persons go out shuffled), so on huge pages. */
+    self->row_mask = hearth_alloc_huge(nrows ? nrows : 1, sizeof *self->row_mask);
+    memset(self->row_mask, 0, (nrows ? nrows : 1) * sizeof *self->row_mask);
     node_engine_query_t eq = *q;
     hearth_err_t rc = HEARTH_OK;
     /* natoms is checked by the first select before 2^natoms is taken. */
@@ -198,7 +200,8 @@ static hearth_err_t mark_rows(node_cohort_t *self, const node_engine_query_t *q,
     /* Kept beside the masks so that the chunk loop reads (and prefetches)
      * one more array rather than calling into the engine per row. */
     if (self->payload == PROTO_COHORT_SUMS) {
-        self->row_value = hearth_calloc(nrows ? nrows : 1, sizeof *self->row_value);
+        self->row_value = hearth_alloc_huge(nrows ? nrows : 1, sizeof *self->row_value);
+        memset(self->row_value, 0, (nrows ? nrows : 1) * sizeof *self->row_value);
         for (size_t r = 0; r < nrows; r++)
             if (self->row_mask[r] && !node_engine_number(self->engine, self->dataset,
                                                          (size_t)q->measure, r,
@@ -216,7 +219,7 @@ done:
 static void choose_persons(node_cohort_t *self)
 {
     size_t np = node_engine_npersons(self->engine, self->dataset);
-    self->persons = hearth_reallocarray(NULL, np ? np : 1, sizeof *self->persons);
+    self->persons = hearth_alloc_huge(np ? np : 1, sizeof *self->persons);   /* shuffled */
     for (size_t p = 1; p <= np; p++) {
         size_t first, end, nnhs, ndsp;
         node_engine_person_rows(self->engine, self->dataset, p, &first, &end);
@@ -375,9 +378,7 @@ static int u64_cmp(const void *a, const void *b)
 static hearth_err_t put_person(node_cohort_t *self, const person_t *p, hearth_buf_t *out)
 {
     size_t nnhs = p->nnhs, ndsp = p->ndsp;
-    for (size_t k = 0; k < nnhs + ndsp; k++)
-        keys_token_requery(self->key, p->tokens + k * KEYS_TOKEN_LEN,
-                           self->tokens + k * PROTO_COHORT_TOKEN_LEN);
+    keys_token_requery_many(self->key, p->tokens, nnhs + ndsp, self->tokens);
     if (!self->cohort)
         return proto_cohort_put_person(out, nnhs, ndsp, self->tokens, 0);
     gather(self, p);

@@ -491,7 +491,7 @@ static hearth_err_t load_tokens(sqlite3 *db, ds_t *d, const uint8_t *has, const 
     d->tok_start[np] = (uint32_t)total;
     if (total == 0)
         goto done;
-    pool = hearth_reallocarray(NULL, (size_t)total, KEYS_TOKEN_LEN);
+    pool = hearth_alloc_huge((size_t)total, KEYS_TOKEN_LEN);   /* read at random per query */
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT t_nhs, t_dsp FROM d_%lld ORDER BY rec",
              (long long)d->meta.id);
@@ -566,7 +566,9 @@ static hearth_err_t load_tokens(sqlite3 *db, ds_t *d, const uint8_t *has, const 
     }
     d->tok_start[np] = (uint32_t)out;
     if (out > 0) {
-        d->tokens = hearth_reallocarray(pool, out, KEYS_TOKEN_LEN);
+        /* Kept at its size (repeats are few): shrinking could move it off
+         * its huge pages. */
+        d->tokens = pool;
         pool = NULL;
     }
 done:
