@@ -14,6 +14,7 @@
 #include "proto_wire.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@
  * without bound. */
 #define GW_MAX_PENDING 256
 #define QUERY_ID_LEN 32
+/* Messages queued from one peer (see bind_server). */
+#define GW_PEER_QUEUE 16
 /* Bounds on one linked query's persons and tokens, all parts together. At
  * about 40 bytes a token in the linker, 100 M tokens is some 4 GB: the most
  * a gateway host should give one query. Two partners of a few million
@@ -640,8 +643,14 @@ static hearth_err_t bind_server(gw_t *self, void **sock_out, const char *endpoin
 {
     void *s = zmq_socket(self->ctx, ZMQ_ROUTER);
     *sock_out = s;
-    int one = 1, hb_ivl = 2000, hb_timeout = 6000;
+    /* Inbound messages queued per peer before ZeroMQ stops reading its
+     * connection. A linked answer is a stream of ~1 MiB chunks, and the
+     * gateway links each as it is read, so a short queue is enough; it
+     * bounds the gateway's memory whatever the nodes send, and the nodes
+     * wait (their send queue is as short) rather than pile up chunks. */
+    int one = 1, hb_ivl = 2000, hb_timeout = 6000, rcvhwm = GW_PEER_QUEUE;
     if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 40) != 0 ||
         zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0 ||
         zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
@@ -689,6 +698,14 @@ static hearth_err_t write_ready(gw_t *self, char **cause)
 
 hearth_err_t gw_serve_run(const gw_config_t *cfg, volatile sig_atomic_t *stop, char **cause)
 {
+    /* A linked query allocates and frees ~100 MB in blocks of 2-64 MB.
+     * glibc would raise its mmap threshold after the first free and serve
+     * the next query's blocks from a heap it never gives back, so memory
+     * would grow query after query; a fixed threshold returns every large
+     * block to the system when it is freed. It sits above the ~1 MiB
+     * chunks a linked answer arrives in, which are reused from the heap
+     * rather than mapped (and zeroed by the kernel) afresh each time. */
+    (void)mallopt(M_MMAP_THRESHOLD, 2 * 1024 * 1024);
     gw_t *self = hearth_calloc(1, sizeof *self);
     self->cfg = cfg;
     self->nodes = hearth_calloc(cfg->nnodes ? cfg->nnodes : 1, sizeof *self->nodes);

@@ -118,7 +118,7 @@ static bool send_result(node_serve_t *self, Hearth__SubResult *r)
     env.body_case = HEARTH__ENVELOPE__BODY_SUB_RESULT;
     env.sub_result = r;
     char *cause = NULL;
-    hearth_err_t rc = proto_send(self->dealer, NULL, &env, 1, &cause);
+    hearth_err_t rc = proto_send(self->dealer, NULL, &env, 0, &cause);
     if (rc != HEARTH_OK)
         hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not send an answer to query %s: "
                    "%s", node_ledger_query_id_valid(r->query_id) ? r->query_id
@@ -414,6 +414,10 @@ static hearth_err_t setup(node_serve_t *self, char **cause)
     self->dealer = zmq_socket(self->ctx, ZMQ_DEALER);
     int64_t maxmsg = PROTO_MAX_NODE_MSG;
     int hb_ivl = 2000, hb_timeout = 6000, reconnect = 500, reconnect_max = 5000, zero = 0;
+    /* A linked answer is a stream of chunks: at most this many wait to be
+     * sent, and a send waits (up to the timeout) for the gateway to take
+     * them, so the stream never piles up in memory at either end. */
+    int sndhwm = 16, sndtimeo = 30000;
     if (zmq_setsockopt(self->dealer, ZMQ_CURVE_SERVERKEY, gw, 40) != 0 ||
         zmq_setsockopt(self->dealer, ZMQ_CURVE_PUBLICKEY, pub, 40) != 0 ||
         zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, 40) != 0 ||
@@ -422,6 +426,8 @@ static hearth_err_t setup(node_serve_t *self, char **cause)
         zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) != 0 ||
         zmq_setsockopt(self->dealer, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect) != 0 ||
         zmq_setsockopt(self->dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
+        zmq_setsockopt(self->dealer, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) != 0 ||
         zmq_setsockopt(self->dealer, ZMQ_LINGER, &zero, sizeof zero) != 0) {
         hearth_cause_set(cause, "cannot configure the gateway socket: %s", zmq_strerror(errno));
         rc = HEARTH_ERR_NET;
