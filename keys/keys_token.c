@@ -8,6 +8,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include "keys_token.h"
+#include "keys_sha_ni.h"
 #include "hearth_hex.h"
 #include "hearth_mem.h"
 
@@ -26,6 +27,7 @@ _Static_assert(KEYS_LINKAGE_KEY_LEN <= HMAC_BLOCK, "key must fit one block");
 struct keys_token_t {
     SHA256_CTX inner; /* state after absorbing (key ^ ipad); read-only */
     SHA256_CTX outer; /* state after absorbing (key ^ opad); read-only */
+    bool sha_ni;      /* re-key on the SHA extensions (keys_sha_ni.h) */
 };
 
 /* Scratch for one HMAC computation, wiped as a whole afterwards: the copied
@@ -55,6 +57,10 @@ keys_token_t *keys_token_new(const uint8_t key[KEYS_LINKAGE_KEY_LEN])
     SHA256_Update(&self->outer, pad, sizeof pad);
 
     OPENSSL_cleanse(pad, sizeof pad);
+    /* HEARTH_SHA_NI=0 forces the portable path (for tests and to compare
+     * the two in benchmarks); results are the same either way. */
+    const char *env = getenv("HEARTH_SHA_NI");
+    self->sha_ni = keys_sha_ni_available() && !(env && strcmp(env, "0") == 0);
     return self;
 }
 
@@ -170,6 +176,12 @@ void keys_token_requery_many(const keys_token_t *query_ctx, const uint8_t *t, si
                              uint8_t *out)
 {
     _Static_assert(KEYS_TOKEN_LEN == 32 && SHA256_DIGEST_LENGTH == 32, "one-block HMAC");
+    _Static_assert(sizeof(SHA_LONG) == sizeof(uint32_t), "SHA-256 state words");
+    if (query_ctx->sha_ni) {
+        keys_sha_ni_hmac32(query_ctx->inner.h, query_ctx->outer.h, t, n, out,
+                           KEYS_QUERY_TOKEN_LEN);
+        return;
+    }
     SHA256_CTX c;
     uint8_t block[HMAC_BLOCK], digest[SHA256_DIGEST_LENGTH];
     for (size_t i = 0; i < n; i++) {

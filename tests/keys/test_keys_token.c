@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t key_k[KEYS_LINKAGE_KEY_LEN] = {
@@ -182,6 +183,37 @@ Test(keys_token, requery_many_equals_hmac_truncated_for_every_token)
     keys_token_requery_many(q, in, 0, out);   /* nothing to do is fine */
     keys_token_destroy(&q);
     keys_token_destroy(&tk);
+}
+
+/* Both re-keying paths (the SHA extensions where present, and the portable
+ * one) give the generic HMAC's bytes, for odd and even counts. */
+Test(keys_token, requery_many_paths_agree_with_hmac)
+{
+    enum { N = 41 };
+    static uint8_t in[N * KEYS_TOKEN_LEN], out[N * KEYS_QUERY_TOKEN_LEN];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)(i * 7 + 3);
+    for (int portable = 0; portable <= 1; portable++) {
+        setenv("HEARTH_SHA_NI", portable ? "0" : "1", 1);
+        keys_token_t *tk = keys_token_new(key_k);
+        keys_token_t *q = keys_token_for_query(tk, "paths");
+        for (size_t n = 0; n <= N; n += (n < 4 ? 1 : 9)) {
+            memset(out, 0xEE, sizeof out);
+            keys_token_requery_many(q, in, n, out);
+            for (size_t i = 0; i < n; i++) {
+                uint8_t full[KEYS_TOKEN_LEN];
+                keys_token_hmac(q, in + i * KEYS_TOKEN_LEN, KEYS_TOKEN_LEN, full);
+                cr_assert_arr_eq(out + i * KEYS_QUERY_TOKEN_LEN, full, KEYS_QUERY_TOKEN_LEN,
+                                 "portable %d, n %zu, token %zu", portable, n, i);
+            }
+            /* Nothing written past the n tokens asked for. */
+            for (size_t k = n * KEYS_QUERY_TOKEN_LEN; k < sizeof out; k++)
+                cr_assert_eq(out[k], 0xEE);
+        }
+        keys_token_destroy(&q);
+        keys_token_destroy(&tk);
+    }
+    unsetenv("HEARTH_SHA_NI");
 }
 
 Test(keys_token, different_query_ids_give_unlinkable_tokens)
