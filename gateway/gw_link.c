@@ -480,6 +480,21 @@ gw_link_t *gw_link_new(const gw_link_part_t *parts, size_t nparts, size_t max_pe
     return self;
 }
 
+/* HEARTH_ERR_USAGE when the linker was built from parts it cannot
+ * represent, or is used after an error or after finish. */
+static hearth_err_t check_usable(const gw_link_t *self, char **cause)
+{
+    if (self->bad) {
+        hearth_cause_set(cause, "%s", self->bad);
+        return HEARTH_ERR_USAGE;
+    }
+    if (self->broken || self->finished) {
+        hearth_cause_set(cause, "linker: used after an error or after finish");
+        return HEARTH_ERR_USAGE;
+    }
+    return HEARTH_OK;
+}
+
 hearth_err_t gw_link_set_cells(gw_link_t *self, size_t part, const uint32_t *global_cell,
                                size_t ncells, char **cause)
 {
@@ -607,14 +622,8 @@ hearth_err_t gw_link_add(gw_link_t *self, size_t part, const void *persons, size
                          char **cause)
 {
     hearth_err_t rc;
-    if (self->bad) {
-        hearth_cause_set(cause, "%s", self->bad);
-        return HEARTH_ERR_USAGE;
-    }
-    if (self->broken || self->finished) {
-        hearth_cause_set(cause, "linker: used after an error or after finish");
-        return HEARTH_ERR_USAGE;
-    }
+    if ((rc = check_usable(self, cause)) != HEARTH_OK)
+        return rc;
     if (part >= self->nparts) {
         hearth_cause_set(cause, "linker: part %zu is not among the query's %zu parts", part,
                          self->nparts);
@@ -749,14 +758,9 @@ hearth_err_t gw_link_finish(gw_link_t *self, size_t nglobal, gw_link_result_t *o
                             char **cause)
 {
     memset(out, 0, sizeof *out);
-    if (self->bad) {
-        hearth_cause_set(cause, "%s", self->bad);
-        return HEARTH_ERR_USAGE;
-    }
-    if (self->broken || self->finished) {
-        hearth_cause_set(cause, "linker: used after an error or after finish");
-        return HEARTH_ERR_USAGE;
-    }
+    hearth_err_t rc = check_usable(self, cause);
+    if (rc != HEARTH_OK)
+        return rc;
     if (nglobal > UINT32_MAX) {
         hearth_cause_set(cause, "linker: too many cells");
         return HEARTH_ERR_USAGE;
