@@ -44,42 +44,14 @@ for prog in hearth hearth-node hearth-gateway bench_linkdata; do
 done
 
 work=$(mktemp -d)
-sandbox_pid=
-cleanup() {
-    if [ -n "$sandbox_pid" ]; then
-        kill -TERM "$sandbox_pid" 2>/dev/null || true
-        wait "$sandbox_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/sandbox-lib.sh
+. "$(dirname "$0")/sandbox-lib.sh"
+trap sandbox_cleanup EXIT
 
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'; }
-pct() {
-    sort -n | awk -v p="$1" '{ v[NR] = $1 } END {
-        i = int((p * NR + 99) / 100); if (i < 1) i = 1; printf "%.1f", v[i] }'
-}
 
 # --- hearth -------------------------------------------------------------------
 "$bin/bench_linkdata" "$work/data" "$n"
-t0=$EPOCHREALTIME
-"$bin/hearth" sandbox "$work/data" > "$work/sandbox.out" 2> "$work/sandbox.log" &
-sandbox_pid=$!
-config=
-for ((i = 0; i < 2400; i++)); do
-    config=$(sed -n 's/^HEARTH_CLIENT_CONFIG=//p' "$work/sandbox.out" 2>/dev/null || true)
-    [ -n "$config" ] && break
-    if ! kill -0 "$sandbox_pid" 2>/dev/null; then
-        echo "$0: hearth sandbox exited before it was ready; its log ends:" >&2
-        tail -20 "$work/sandbox.log" >&2
-        sandbox_pid=
-        exit 1
-    fi
-    sleep 0.25
-done
-[ -n "$config" ] || { echo "$0: hearth sandbox was not ready within 10 minutes" >&2; exit 1; }
-t1=$EPOCHREALTIME
-ready_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+sandbox_start "$work/data"
 state=$work/data/.hearth
 
 q="SELECT ward, COUNT(PERSONS) FROM a.people WHERE EXISTS (SELECT * FROM b.people) GROUP BY ward"
@@ -108,9 +80,7 @@ gw_pid=$(pgrep -f "hearth-gateway.*$state" | head -1 || true)
 [ -n "$gw_pid" ] || { echo "$0: cannot find the gateway process" >&2; exit 1; }
 rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$gw_pid/status")
 
-kill -TERM "$sandbox_pid"
-wait "$sandbox_pid" || { echo "$0: hearth sandbox did not stop cleanly" >&2; exit 1; }
-sandbox_pid=
+sandbox_stop
 
 # --- baseline: the same tokens pooled centrally -------------------------------
 pool=$work/pool.db

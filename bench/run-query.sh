@@ -34,25 +34,10 @@ for prog in hearth hearth-synth hearth-node hearth-gateway; do
 done
 
 work=$(mktemp -d)
-sandbox_pid=
-cleanup() {
-    if [ -n "$sandbox_pid" ]; then
-        kill -TERM "$sandbox_pid" 2>/dev/null || true
-        wait "$sandbox_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/sandbox-lib.sh
+. "$(dirname "$0")/sandbox-lib.sh"
+trap sandbox_cleanup EXIT
 
-# Wall-clock milliseconds between two $EPOCHREALTIME readings (no process
-# is started to read the clock, so nothing but the command is timed).
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'; }
-
-# The p-th percentile (nearest rank) of the numbers on standard input.
-pct() {
-    sort -n | awk -v p="$1" '{ v[NR] = $1 } END {
-        i = int((p * NR + 99) / 100); if (i < 1) i = 1; printf "%.1f", v[i] }'
-}
 
 # --- data -------------------------------------------------------------------
 "$bin/hearth-synth" --out "$work/synth" --people "$people" --seed 3 >/dev/null
@@ -88,24 +73,7 @@ for n in $nodes; do
 done
 
 # --- hearth -------------------------------------------------------------------
-t0=$EPOCHREALTIME
-"$bin/hearth" sandbox "$work/data" > "$work/sandbox.out" 2> "$work/sandbox.log" &
-sandbox_pid=$!
-config=
-for ((i = 0; i < 2400; i++)); do
-    config=$(sed -n 's/^HEARTH_CLIENT_CONFIG=//p' "$work/sandbox.out")
-    [ -n "$config" ] && break
-    if ! kill -0 "$sandbox_pid" 2>/dev/null; then
-        echo "$0: hearth sandbox exited before it was ready; its log ends:" >&2
-        tail -20 "$work/sandbox.log" >&2
-        sandbox_pid=
-        exit 1
-    fi
-    sleep 0.25
-done
-[ -n "$config" ] || { echo "$0: hearth sandbox was not ready within 10 minutes" >&2; exit 1; }
-t1=$EPOCHREALTIME
-ready_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+sandbox_start "$work/data"
 
 q_union="SELECT ward, COUNT(*) FROM n1.ae UNION n2.ae UNION n3.ae UNION n4.ae GROUP BY ward"
 q_one="SELECT ward, COUNT(*) FROM n1.ae GROUP BY ward"
@@ -157,9 +125,7 @@ union_p90=$(printf '%s\n' "$union_times" | pct 90)
 one_p50=$(printf '%s\n' "$one_times" | pct 50)
 one_p90=$(printf '%s\n' "$one_times" | pct 90)
 
-kill -TERM "$sandbox_pid"
-wait "$sandbox_pid" || { echo "$0: hearth sandbox did not stop cleanly" >&2; exit 1; }
-sandbox_pid=
+sandbox_stop
 
 awk -v rows="$rows" -v runs="$runs" -v ready="$ready_s" \
     -v u50="$union_p50" -v u90="$union_p90" -v o50="$one_p50" -v o90="$one_p90" \

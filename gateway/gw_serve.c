@@ -42,6 +42,10 @@
  * message may carry groups; the release limit (max_cells) applies later to
  * the cells anyone counts in. */
 #define GW_LINK_MAX_CELLS ((size_t)PROTO_MAX_REPEATED)
+/* Linked queries being answered at once: each may hold its linker's
+ * memory (about 150 MB for two partners of a million people), so more
+ * are refused as busy rather than let memory grow with the queue. */
+#define GW_MAX_LINKING 2
 
 typedef struct {
     const char *name;           /* borrowed from the config */
@@ -397,10 +401,13 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
         return;
     }
     gw_pending_t *p = NULL;
-    for (size_t i = 0; i < GW_MAX_PENDING && !p; i++)
-        if (!self->pending[i].used)
+    size_t linking = 0;
+    for (size_t i = 0; i < GW_MAX_PENDING; i++) {
+        if (!self->pending[i].used && !p)
             p = &self->pending[i];
-    if (p == NULL) {
+        linking += self->pending[i].used && self->pending[i].link != NULL;
+    }
+    if (p == NULL || (plan->linked && linking >= GW_MAX_LINKING)) {
         gw_plan_destroy(&plan);
         r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
                               "the gateway is busy; try again shortly", false);
