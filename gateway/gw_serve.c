@@ -31,13 +31,14 @@
 #define QUERY_ID_LEN 32
 /* Messages queued from one peer (see bind_server). */
 #define GW_PEER_QUEUE 16
-/* Bounds on one linked query's persons and tokens, all parts together. At
- * about 40 bytes a token in the linker, 100 M tokens is some 4 GB: the most
- * a gateway host should give one query. Two partners of a few million
- * people each fit many times over; past these the query is refused rather
- * than the gateway exhausting memory. */
-#define GW_LINK_MAX_PERSONS ((size_t)50 * 1000 * 1000)
-#define GW_LINK_MAX_TOKENS ((size_t)100 * 1000 * 1000)
+/* Bounds on one linked query's persons and tokens, all parts together. The
+ * linker holds about 37 bytes per token (150 MB for 4 M tokens measured,
+ * docs/benchmarks.md), so 60 M tokens is some 2.2 GB: the most a gateway
+ * host should give one query (and within the linker's own cap of 2^26
+ * distinct tokens). Partners of several million people each fit; past
+ * these the query is refused rather than the gateway exhausting memory. */
+#define GW_LINK_MAX_PERSONS ((size_t)30 * 1000 * 1000)
+#define GW_LINK_MAX_TOKENS ((size_t)60 * 1000 * 1000)
 /* Distinct cells the cohorts of one linked query may list, as many as one
  * message may carry groups; the release limit (max_cells) applies later to
  * the cells anyone counts in. */

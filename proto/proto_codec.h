@@ -14,7 +14,7 @@
 /* The wire protocol version carried in every Envelope. Bump it when a
  * change to hearth.proto would make an older peer misread a message (see
  * the comment at the top of hearth.proto). */
-#define HEARTH_PROTOCOL_VERSION 1u
+#define HEARTH_PROTOCOL_VERSION 2u   /* 2: linked sub-queries (issue 4) */
 
 /* Largest frame a node link carries (sub-results hold one row per group). */
 #define PROTO_MAX_NODE_MSG (64u << 20)
