@@ -18,15 +18,16 @@ bool node_config_name_valid(const char *s)
     return hearth_name_valid(s);
 }
 
-/* Plain decimal digits only: no sign, blanks, hex or exponent. */
-static bool parse_min_cohort(const char *s, uint32_t *out)
+/* A whole number from lo to hi in plain decimal digits only: no sign,
+ * blanks, hex or exponent. */
+static bool parse_whole(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
     if (*s < '0' || *s > '9')
         return false;
     errno = 0;
     char *end = NULL;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < 1 || v > NODE_CONFIG_MIN_COHORT_MAX)
+    if (errno != 0 || *end != '\0' || v < lo || v > hi)
         return false;
     *out = (uint32_t)v;
     return true;
@@ -62,9 +63,22 @@ static int on_setting(void *user, const char *section, const char *name, const c
         if (strcmp(name, "ledger") == 0)
             return set_path(ctx, &cfg->ledger, value), 1;
         if (strcmp(name, "min_cohort") == 0) {
-            if (!parse_min_cohort(value, &cfg->min_cohort)) {
-                hearth_cause_set(cause, "[node] min_cohort must be a whole number from 1 "
-                                 "to %d", NODE_CONFIG_MIN_COHORT_MAX);
+            /* Only raised: a partner may protect its people more than the
+             * partnership's floor, never less. */
+            if (!parse_whole(value, NODE_CONFIG_MIN_COHORT_DEFAULT, NODE_CONFIG_MIN_COHORT_MAX,
+                             &cfg->min_cohort)) {
+                hearth_cause_set(cause, "[node] min_cohort must be a whole number from %d "
+                                 "to %d", NODE_CONFIG_MIN_COHORT_DEFAULT,
+                                 NODE_CONFIG_MIN_COHORT_MAX);
+                return 0;
+            }
+            return 1;
+        }
+        if (strcmp(name, "min_cell") == 0) {
+            if (!parse_whole(value, 0, NODE_CONFIG_MIN_CELL_MAX, &cfg->min_cell)) {
+                hearth_cause_set(cause, "[node] min_cell must be a whole number from 0 "
+                                 "to %d (0: no floor of this node's own)",
+                                 NODE_CONFIG_MIN_CELL_MAX);
                 return 0;
             }
             return 1;

@@ -5,17 +5,25 @@
  *   database = trust.db           ; the node's SQLite file
  *   linkage_key = linkage.key     ; the partnership's shared linkage key (secret, 0600)
  *   curve_key = trust.key         ; this node's CURVE keypair (secret, 0600)
- *   min_cohort = 8                ; optional: the fewest persons (1..1000000) this
+ *   min_cohort = 8                ; optional: the fewest persons (8..1000000) this
  *                                 ; node sends for a linked query part, or none
  *   ledger = trust.db.ledger      ; optional: the node's record of the sub-queries
  *                                 ; it answered (default: the database + ".ledger")
+ *   min_cell = 10                 ; optional: this node's disclosure floor for its
+ *                                 ; own contribution (0..1000; default 0, none)
  *   [gateway]
  *   endpoint = tcp://gateway.example:7001
  *   public_key = gateway.pub      ; the gateway's CURVE public key, pinned
  *
  * Relative paths are resolved against the config file's folder. A linked
  * query's cohort of 1 to min_cohort - 1 persons is refused: so few persons'
- * tokens would let the gateway single them out across partners. */
+ * tokens would let the gateway single them out across partners.
+ *
+ * min_cell is announced in the node's Hello: the gateway suppresses any
+ * released count from 1 to min_cell in a result that uses this node's data
+ * when that is stricter than its own threshold. A node can only make the
+ * gateway stricter this way, never looser; 0 leaves the gateway's rules as
+ * they are. */
 #ifndef NODE_CONFIG_H
 #define NODE_CONFIG_H
 
@@ -28,6 +36,8 @@
 /* The default and the bounds of [node] min_cohort. */
 #define NODE_CONFIG_MIN_COHORT_DEFAULT 8
 #define NODE_CONFIG_MIN_COHORT_MAX 1000000
+/* The bound of [node] min_cell (its default is 0: no floor of its own). */
+#define NODE_CONFIG_MIN_CELL_MAX 1000
 
 typedef struct {
     char name[NODE_NAME_MAX + 1];
@@ -35,15 +45,17 @@ typedef struct {
     char *linkage_key;       /* owned: path */
     char *curve_key;         /* owned: path */
     char *ledger;            /* owned: path */
-    uint32_t min_cohort;     /* 1..NODE_CONFIG_MIN_COHORT_MAX */
+    uint32_t min_cohort;     /* DEFAULT..NODE_CONFIG_MIN_COHORT_MAX: only raised */
+    uint32_t min_cell;       /* 0..NODE_CONFIG_MIN_CELL_MAX; 0: no floor of its own */
     char *gateway_endpoint;  /* owned */
     char *gateway_public;    /* owned: path */
 } node_config_t;
 
 /* Reads path into a new config (*out; free with node_config_destroy).
- * Every setting above is required but min_cohort and ledger; the name must
- * be a valid node name. Refuses (HEARTH_ERR_CONFIG, with the line) an
- * unknown setting or a min_cohort that is not a whole number in range. */
+ * Every setting above is required but min_cohort, ledger and min_cell; the
+ * name must be a valid node name. Refuses (HEARTH_ERR_CONFIG, with the
+ * line) an unknown setting, or a min_cohort or min_cell that is not a whole
+ * number in range. */
 hearth_err_t node_config_load(const char *path, node_config_t **out, char **cause)
     __attribute__((warn_unused_result));
 

@@ -1,8 +1,9 @@
 /* Tests for node_config: a good file loads with relative paths resolved
  * against the file's folder; each missing setting is named; unknown
  * settings and bad names are refused with the line number; the optional
- * min_cohort and ledger settings have their defaults, and a min_cohort that
- * is not a whole number from 1 to 1000000 is refused. */
+ * min_cohort, ledger and min_cell settings have their defaults, and a
+ * min_cohort that is not a whole number from 8 to 1000000, or a min_cell
+ * that is not one from 0 to 1000, is refused. */
 #include "node_config.h"
 
 #include <criterion/criterion.h>
@@ -135,7 +136,7 @@ Test(node_config, reads_min_cohort_and_a_relative_ledger_path)
     static const struct {
         const char *value;
         uint32_t want;
-    } cases[] = {{"1", 1}, {"8", 8}, {"25", 25}, {"1000000", 1000000}, {"007", 7}};
+    } cases[] = {{"8", 8}, {"25", 25}, {"1000000", 1000000}, {"009", 9}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char path[128];
         char text[600];
@@ -155,14 +156,60 @@ Test(node_config, reads_min_cohort_and_a_relative_ledger_path)
 
 Test(node_config, refuses_a_min_cohort_that_is_not_a_whole_number_in_range)
 {
-    const char *bad[] = {"0", "1000001", "-1", "+8", "8.0", "8 persons", "eight", "0x10",
-                         "1e3", "", "99999999999999999999999"};
+    /* Below the partnership's floor of 8 too: a partner may only raise it. */
+    const char *bad[] = {"0", "1", "7", "1000001", "-1", "+8", "8.0", "8 persons", "eight",
+                         "0x10", "1e3", "", "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[600];
         /* GOOD has 10 lines; the section is on 11, the setting on 12. */
         snprintf(text, sizeof text, "%s[node]\nmin_cohort = %s\n", GOOD, bad[i]);
         expect_refused(text, HEARTH_ERR_CONFIG, ":12: [node] min_cohort must be a whole "
-                       "number from 1 to 1000000");
+                       "number from 8 to 1000000");
+    }
+}
+
+Test(node_config, min_cell_defaults_to_0_no_floor_of_the_nodes_own)
+{
+    char path[128];
+    write_config("node.ini", GOOD, path, sizeof path);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(cfg->min_cell, 0);
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, reads_min_cell_from_0_to_1000)
+{
+    static const struct {
+        const char *value;
+        uint32_t want;
+    } cases[] = {{"0", 0}, {"1", 1}, {"10", 10}, {"1000", 1000}, {"010", 10}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[128];
+        char text[600];
+        snprintf(text, sizeof text, "%s[node]\nmin_cell = %s\n", GOOD, cases[i].value);
+        write_config("node.ini", text, path, sizeof path);
+        node_config_t *cfg = NULL;
+        char *cause = NULL;
+        cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+        cr_expect_eq(cfg->min_cell, cases[i].want, "min_cell = %s", cases[i].value);
+        /* The other optional settings keep their defaults. */
+        cr_expect_eq(cfg->min_cohort, 8);
+        node_config_destroy(&cfg);
+    }
+}
+
+Test(node_config, refuses_a_min_cell_that_is_not_a_whole_number_in_range)
+{
+    const char *bad[] = {"1001", "-1", "+7", "7.0", "7 persons", "seven", "0x10", "1e3", "",
+                         "99999999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[600];
+        /* GOOD has 10 lines; the section is on 11, the setting on 12. */
+        snprintf(text, sizeof text, "%s[node]\nmin_cell = %s\n", GOOD, bad[i]);
+        expect_refused(text, HEARTH_ERR_CONFIG, ":12: [node] min_cell must be a whole "
+                       "number from 0 to 1000 (0: no floor of this node's own)");
     }
 }
 
