@@ -14,6 +14,7 @@ static void free_group(Hearth__GroupCount *g)
     for (size_t i = 0; i < g->n_group; i++)
         proto_value_free(g->group[i]);
     free(g->group);
+    free(g->top);
     free(g);
 }
 
@@ -199,7 +200,8 @@ hearth_err_t node_answer_query_init(const node_engine_t *engine, const Hearth__S
 }
 
 /* One wire cell from an engine cell; for SUM and MEAN the records and
- * persons behind the measure's non-NULL values. */
+ * persons behind the measure's non-NULL values, and the largest per-person
+ * sums of their absolute values (for the gateway's dominance rule). */
 static Hearth__GroupCount *group_count(const node_engine_t *engine, int di,
                                        const node_engine_query_t *eq,
                                        const node_engine_group_t *g, bool grouped)
@@ -219,6 +221,11 @@ static Hearth__GroupCount *group_count(const node_engine_t *engine, int di,
         out->records = g->measured;
         out->persons = g->measured_persons;
         out->sum = g->sum;
+        if (g->ntop > 0) {
+            out->n_top = g->ntop;
+            out->top = hearth_reallocarray(NULL, g->ntop, sizeof *out->top);
+            memcpy(out->top, g->top, g->ntop * sizeof *out->top);
+        }
     } else {
         out->records = g->records;
         out->persons = g->persons;

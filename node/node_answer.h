@@ -1,7 +1,10 @@
 /* node_answer — answers one aggregate sub-query from the gateway over the
  * node's in-memory engine: per group and in total, records and distinct
  * persons (COUNT(*), COUNT(PERSONS)), or for SUM and MEAN the records and
- * persons behind the non-NULL values and their sum; never a row. It also
+ * persons behind the non-NULL values, their sum, and the largest per-person
+ * sums of their absolute values (GroupCount.top, at most NODE_ENGINE_TOP,
+ * largest first: the inputs of the gateway's dominance rule); never a
+ * row. It also
  * turns any sub-query (aggregate, cohort or target) into the engine's
  * terms, for node_cohort to answer linked parts with.
  *

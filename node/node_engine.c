@@ -1346,6 +1346,18 @@ static void eval_block(const prog_t *p, size_t base, size_t n, uint64_t *stack)
 
 /* ---- counting ---------------------------------------------------------- */
 
+/* A cell's dominance inputs, streamed: rows come in person order, so a
+ * cell's persons arrive one after another. cur is the running sum of
+ * |value| of the cell's current person (measured_last), -1 before the
+ * first; top the largest sums of the persons before it, largest first, 0
+ * where there is none yet (every sum is >= 0, so a 0 is never wrongly kept
+ * over a real one, and how many are real follows from measured_persons).
+ * Kept together: one pointer fewer in count_rows's crowded loop. */
+typedef struct {
+    double cur;
+    double top[NODE_ENGINE_TOP];
+} top_t;
+
 /* Per-group counters, one array per field. Each row updates a few of them;
  * with separate 32-bit arrays the next row's load of a counter is served
  * straight from the previous row's store, where the fields of one struct
@@ -1353,8 +1365,10 @@ static void eval_block(const prog_t *p, size_t base, size_t n, uint64_t *stack)
  * (this alone made a grouped count several times slower). */
 typedef struct {
     uint32_t *records, *persons, *last;
-    uint32_t *measured, *measured_persons, *measured_last;   /* with a measure */
+    /* With a measure only: */
+    uint32_t *measured, *measured_persons, *measured_last;
     double *sum;
+    top_t *top;
 } cells_t;
 
 typedef struct {
@@ -1391,11 +1405,14 @@ static void cells_grow(agg_t *a, size_t cap)
                                                   sizeof *c->measured_persons);
         c->measured_last = hearth_reallocarray(c->measured_last, cap, sizeof *c->measured_last);
         c->sum = hearth_reallocarray(c->sum, cap, sizeof *c->sum);
+        c->top = hearth_reallocarray(c->top, cap, sizeof *c->top);
         memset(c->measured + old, 0, (cap - old) * sizeof *c->measured);
         memset(c->measured_persons + old, 0, (cap - old) * sizeof *c->measured_persons);
         memset(c->measured_last + old, 0, (cap - old) * sizeof *c->measured_last);
-        for (size_t i = old; i < cap; i++)
+        for (size_t i = old; i < cap; i++) {
             c->sum[i] = 0;
+            c->top[i] = (top_t){.cur = -1};
+        }
     }
     a->cap = cap;
 }
@@ -1409,6 +1426,7 @@ static void agg_free(agg_t *a)
     free(a->c.measured_persons);
     free(a->c.measured_last);
     free(a->c.sum);
+    free(a->c.top);
     free(a->keys);
     free(a->slots);
     free(a->cell);
@@ -1459,9 +1477,36 @@ static size_t hash_cell(agg_t *a, size_t row)
     return a->ncells++;
 }
 
+/* Keeps s in top (largest first, NODE_ENGINE_TOP of them) when it is among
+ * the largest; a negative s is never kept. */
+static void top_add(double *top, double s)
+{
+    if (s <= top[NODE_ENGINE_TOP - 1])
+        return;
+    size_t k = NODE_ENGINE_TOP - 1;
+    for (; k > 0 && s > top[k - 1]; k--)
+        top[k] = top[k - 1];
+    top[k] = s;
+}
+
+/* c ? x : y, computed on the bits so that the compiler cannot turn it
+ * into a branch (see count_rows). */
+static inline double pick(bool c, double x, double y)
+{
+    uint64_t mask = -(uint64_t)c, xb, yb;
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&yb, &y, sizeof yb);
+    uint64_t rb = (xb & mask) | (yb & ~mask);
+    double r;
+    memcpy(&r, &rb, sizeof r);
+    return r;
+}
+
 /* Counts the rows sel[0..n) (ascending, at most BLOCK_ROWS): the total,
  * then each row's group, then the measure. Rows come in person order, so a
- * person is new to a cell when it differs from the last one the cell saw. */
+ * person is new to a cell when it differs from the last one the cell saw;
+ * with a measure, that is also when the last one's contribution to the
+ * cell is complete and is offered to the cell's top list. */
 static void count_rows(agg_t *a, const uint32_t *sel, size_t n)
 {
     const uint32_t *person = a->d->person;
@@ -1499,29 +1544,43 @@ static void count_rows(agg_t *a, const uint32_t *sel, size_t n)
     if (m == NULL)
         return;
     uint32_t measured = 0, mpersons = 0, mlast = c->measured_last[t];
-    double sum = 0;
+    double sum = 0, cur = c->top[t].cur, top[NODE_ENGINE_TOP];
+    memcpy(top, c->top[t].top, sizeof top);
     bool decimal = m->type == NODE_COL_DECIMAL;
+    /* A new person in a cell closes the last one's sum and offers it to
+     * the top list; written without a branch on "new", which a person's
+     * one or two rows make unpredictable: the offer is -1 (never kept)
+     * when the person goes on. */
     for (size_t i = 0; i < n; i++) {
         uint32_t r = sel[i];
         if (!((m->present[r / 64] >> (r % 64)) & 1))
             continue;
         uint32_t p = person[r];
-        double v = decimal ? m->reals[r] : (double)m->ints[r];
+        double v = decimal ? m->reals[r] : (double)m->ints[r], av = fabs(v);
         measured++;
-        mpersons += p != mlast;
-        mlast = p;
         sum += v;
+        bool fresh = p != mlast;
+        top_add(top, pick(fresh, cur, -1));
+        cur = pick(fresh, av, cur + av);
+        mpersons += fresh;
+        mlast = p;
         if (a->ngroup > 0) {
             uint32_t g = cell[i];
             c->measured[g]++;
-            c->measured_persons[g] += c->measured_last[g] != p;
-            c->measured_last[g] = p;
             c->sum[g] += v;
+            fresh = c->measured_last[g] != p;
+            top_t *tg = &c->top[g];
+            top_add(tg->top, pick(fresh, tg->cur, -1));
+            tg->cur = pick(fresh, av, tg->cur + av);
+            c->measured_persons[g] += fresh;
+            c->measured_last[g] = p;
         }
     }
     c->measured[t] += measured;
     c->measured_persons[t] += mpersons;
     c->measured_last[t] = mlast;
+    c->top[t].cur = cur;
+    memcpy(c->top[t].top, top, sizeof top);
     c->sum[t] += sum;
 }
 
@@ -1550,6 +1609,12 @@ static void to_group(node_engine_group_t *g, const agg_t *a, size_t i)
         g->measured = a->c.measured[i];
         g->measured_persons = a->c.measured_persons[i];
         g->sum = a->c.sum[i];
+        /* The cell's last person is still open: offer it too (-1, never
+         * kept, when the cell has none). */
+        memcpy(g->top, a->c.top[i].top, sizeof g->top);
+        top_add(g->top, a->c.top[i].cur);
+        g->ntop = (uint8_t)(g->measured_persons < NODE_ENGINE_TOP ? g->measured_persons
+                                                                  : NODE_ENGINE_TOP);
     }
 }
 

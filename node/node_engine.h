@@ -107,6 +107,10 @@ typedef struct {
                                   * are ignored) */
 } node_engine_query_t;
 
+/* How many of a cell's largest per-person contributions are kept, for
+ * the gateway's dominance rule on SUM cells. */
+#define NODE_ENGINE_TOP 3
+
 /* One cell of an answer. */
 typedef struct {
     uint32_t codes[NODE_ENGINE_MAX_GROUP_BY]; /* per group column; 0 = NULL */
@@ -115,6 +119,13 @@ typedef struct {
     uint64_t measured;           /* of those, records with a non-NULL measure */
     uint64_t measured_persons;   /* distinct persons among the measured */
     double sum;                  /* sum of the measure over the measured */
+    /* With a measure: for each measured person, the sum of the absolute
+     * values of its measured records in the cell; the ntop largest such
+     * sums, largest first (ntop = measured_persons, at most
+     * NODE_ENGINE_TOP). Entries from ntop on are 0; ntop is 0 without a
+     * measure. */
+    double top[NODE_ENGINE_TOP];
+    uint8_t ntop;
 } node_engine_group_t;
 
 typedef struct {

@@ -33,12 +33,14 @@ typedef struct {
 } node_serve_t;
 
 /* Announces what the engine holds: datasets, columns, types, and for
- * categorical columns the values enough persons hold. Everything is
- * borrowed from the engine for the time of the send. */
+ * categorical columns the values enough persons hold; and the node's own
+ * disclosure floor ([node] min_cell). Everything is borrowed from the
+ * engine for the time of the send. */
 static hearth_err_t send_hello(node_serve_t *self, char **cause)
 {
     Hearth__Hello hello = HEARTH__HELLO__INIT;
     hello.node = (char *)self->cfg->name;
+    hello.min_cell = self->cfg->min_cell;
     size_t nds = node_engine_ndatasets(self->engine);
     Hearth__Dataset *ds = hearth_calloc(nds, sizeof *ds);
     Hearth__Dataset **dsp = hearth_calloc(nds, sizeof *dsp);

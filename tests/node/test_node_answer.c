@@ -1,6 +1,7 @@
 /* Tests for node_answer: sub-queries built by hand against a dataset
  * ingested from a real CSV file with a real key and loaded into the engine.
- * Grouped COUNT(*) and COUNT(DISTINCT person) are checked exactly, every
+ * Grouped COUNT(*) and COUNT(DISTINCT person) are checked exactly, and for
+ * SUM and MEAN each cell's largest per-person sums (none for counts); every
  * filter operator in postfix form, the refusals (unknown names, malformed
  * postfix, values of the wrong kind, limits), and that hostile values and
  * names are treated as plain values or refused while the database file
@@ -76,29 +77,36 @@ static void load(void)
     cr_assert_eq(node_engine_load(engine, store, &cause), HEARTH_OK, "%s", cause);
 }
 
-static void setup(void)
+/* Ingests the CSV text as dataset name (types inferred) and checks how
+ * many rows and persons were stored; the engine is not reloaded. */
+static void ingest(const char *name, const char *text, size_t rows, size_t persons)
 {
-    strcpy(dir, "/tmp/hearth-answer-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(db_path, sizeof db_path, "%s/node.db", dir);
     char csv[128];
-    snprintf(csv, sizeof csv, "%s/ae.csv", dir);
+    snprintf(csv, sizeof csv, "%s/%s.csv", dir, name);
     FILE *f = fopen(csv, "wb");
     cr_assert_not_null(f);
-    fputs(EXTRACT, f);
+    fputs(text, f);
     cr_assert_eq(fclose(f), 0);
-    reopen();
     keys_token_t *tok = keys_token_new(KEY);
     char kid[KEYS_KEY_ID_LEN + 1];
     keys_key_id(KEY, kid);
     node_ingest_report_t *r = NULL;
     char *cause = NULL;
-    cr_assert_eq(node_ingest_run(store, tok, kid, "ae", csv, NULL, &r, &cause), HEARTH_OK,
+    cr_assert_eq(node_ingest_run(store, tok, kid, name, csv, NULL, &r, &cause), HEARTH_OK,
                  "%s", cause);
-    cr_assert_eq(r->rows_stored, 11);
-    cr_assert_eq(r->persons_dataset, 9);
+    cr_assert_eq(r->rows_stored, rows);
+    cr_assert_eq(r->persons_dataset, persons);
     node_ingest_report_destroy(&r);
     keys_token_destroy(&tok);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/hearth-answer-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(db_path, sizeof db_path, "%s/node.db", dir);
+    reopen();
+    ingest("ae", EXTRACT, 11, 9);
     load();
 }
 
@@ -336,6 +344,142 @@ Test(node_answer, the_result_encodes_as_a_valid_message)
                  cause);
     cr_assert_eq(out->sub_result->n_groups, 5);
     cr_assert_eq(out->sub_result->total->records, 11);
+    proto_free(&out);
+    free(buf);
+    node_answer_free(&r);
+}
+
+/* ---- SUM and MEAN: the largest per-person contributions ------------------ */
+
+/* Dataset "lab": an integer dose, with NULLs and negative values.
+ *   Abbey:  N1 10, -4 (14); N2 20; N3 NULL, -1 (1); N4 6  -> top 20, 14, 6
+ *   Priory: N5 -7; N1 3; a person with no NHS number 0    -> top 7, 3, 0
+ *   total:  N1 17; N2 20; N3 1; N4 6; N5 7; the other 0   -> top 20, 17, 7 */
+static const char *const LAB =
+    "nhs_number,ward,dose\n"
+    "9434765919,Abbey,10\n"
+    "9434765919,Abbey,-4\n"
+    "9434765927,Abbey,20\n"
+    "9434765935,Abbey,\n"
+    "9434765935,Abbey,-1\n"
+    "9434765943,Abbey,6\n"
+    "9434765951,Priory,-7\n"
+    "9434765919,Priory,3\n"
+    ",Priory,0\n";
+
+static void load_lab(void)
+{
+    ingest("lab", LAB, 9, 6);
+    load();
+}
+
+static void expect_tops(const Hearth__GroupCount *g, size_t n, const double *want,
+                        const char *what)
+{
+    cr_assert_eq(g->n_top, n, "%s: %zu top sums, wanted %zu", what, g->n_top, n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(g->top[i], want[i], "%s: top[%zu] %g, wanted %g", what, i, g->top[i],
+                     want[i]);
+}
+
+static void expect_lab_tops(const Hearth__SubResult *r)
+{
+    cr_assert_eq(r->n_groups, 2);
+    expect_text(r->groups[0]->group[0], "Abbey");
+    cr_assert_eq(r->groups[0]->records, 5);
+    cr_assert_eq(r->groups[0]->persons, 4);
+    cr_assert_eq(r->groups[0]->sum, 31.0);
+    expect_tops(r->groups[0], 3, (const double[]){20, 14, 6}, "Abbey");
+    expect_text(r->groups[1]->group[0], "Priory");
+    cr_assert_eq(r->groups[1]->persons, 3);
+    cr_assert_eq(r->groups[1]->sum, -4.0);
+    expect_tops(r->groups[1], 3, (const double[]){7, 3, 0}, "Priory");
+    cr_assert_eq(r->total->persons, 6);
+    cr_assert_eq(r->total->sum, 27.0);
+    expect_tops(r->total, 3, (const double[]){20, 17, 7}, "total");
+}
+
+Test(node_answer, sum_carries_each_cells_largest_per_person_sums)
+{
+    load_lab();
+    Hearth__SubQuery *q = sq_new("lab", HEARTH__MEASURE__MEASURE_SUM);
+    q->measure_column = strdup("dose");
+    sq_group(q, "ward");
+    Hearth__SubResult *r = answer(&q);
+    expect_lab_tops(r);
+    node_answer_free(&r);
+}
+
+Test(node_answer, mean_carries_the_same_top_sums)
+{
+    load_lab();
+    Hearth__SubQuery *q = sq_new("lab", HEARTH__MEASURE__MEASURE_MEAN);
+    q->measure_column = strdup("dose");
+    sq_group(q, "ward");
+    Hearth__SubResult *r = answer(&q);
+    expect_lab_tops(r);
+    node_answer_free(&r);
+}
+
+Test(node_answer, a_cell_of_fewer_than_three_persons_has_fewer_top_sums)
+{
+    load_lab();
+    Hearth__SubQuery *q = sq_new("lab", HEARTH__MEASURE__MEASURE_SUM);
+    q->measure_column = strdup("dose");
+    sq_group(q, "ward");
+    sq_term(q, HEARTH__TERM_OP__TERM_EQ, "ward", 1, "Abbey");
+    Hearth__Term *t = sq_add(q, HEARTH__TERM_OP__TERM_GT, "dose");
+    Hearth__Value *v = calloc(1, sizeof *v);
+    hearth__value__init(v);
+    v->kind_case = HEARTH__VALUE__KIND_INTEGER;
+    v->integer = 8;
+    term_value(t, v);
+    sq_op(q, HEARTH__TERM_OP__TERM_AND);
+    /* Abbey, dose > 8: N1 10 and N2 20. */
+    Hearth__SubResult *r = answer(&q);
+    cr_assert_eq(r->n_groups, 1);
+    expect_tops(r->groups[0], 2, (const double[]){20, 10}, "Abbey");
+    expect_tops(r->total, 2, (const double[]){20, 10}, "total");
+    node_answer_free(&r);
+}
+
+Test(node_answer, counts_carry_no_top_sums)
+{
+    load_lab();
+    static const Hearth__Measure measures[] = {HEARTH__MEASURE__MEASURE_COUNT_RECORDS,
+                                               HEARTH__MEASURE__MEASURE_COUNT_PERSONS};
+    for (size_t m = 0; m < 2; m++) {
+        Hearth__SubQuery *q = sq_new("lab", measures[m]);
+        sq_group(q, "ward");
+        Hearth__SubResult *r = answer(&q);
+        cr_assert_eq(r->n_groups, 2);
+        for (size_t i = 0; i < r->n_groups; i++) {
+            cr_assert_eq(r->groups[i]->n_top, 0);
+            cr_assert_null(r->groups[i]->top);
+        }
+        cr_assert_eq(r->total->n_top, 0);
+        cr_assert_null(r->total->top);
+        node_answer_free(&r);
+    }
+}
+
+Test(node_answer, top_sums_survive_encoding)
+{
+    load_lab();
+    Hearth__SubQuery *q = sq_new("lab", HEARTH__MEASURE__MEASURE_SUM);
+    q->measure_column = strdup("dose");
+    sq_group(q, "ward");
+    Hearth__SubResult *r = answer(&q);
+    Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
+    env.body_case = HEARTH__ENVELOPE__BODY_SUB_RESULT;
+    env.sub_result = r;
+    size_t len;
+    uint8_t *buf = proto_encode(&env, &len);
+    Hearth__Envelope *out = NULL;
+    char *cause = NULL;
+    cr_assert_eq(proto_decode(buf, len, PROTO_MAX_NODE_MSG, &out, &cause), HEARTH_OK, "%s",
+                 cause);
+    expect_lab_tops(out->sub_result);
     proto_free(&out);
     free(buf);
     node_answer_free(&r);

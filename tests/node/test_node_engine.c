@@ -2,10 +2,11 @@
  * a node's SQLite file (as a typed ingest stores them), loaded into the
  * engine and queried with postfix programs. Every operator on every column
  * type with exact counts; SQL's three-valued logic; GROUP BY over one, two
- * and three columns in the promised order; SUM and MEAN over NULLs; the
- * catalogue values; limits and refusals; and, as an independent oracle,
- * random filters and groupings checked against SQLite's own answers over
- * the same table. */
+ * and three columns in the promised order; SUM and MEAN over NULLs, with
+ * each cell's largest per-person sums of absolute values; the catalogue
+ * values; limits and refusals; and, as an independent oracle, random
+ * filters and groupings (top sums included) checked against SQLite's own
+ * answers over the same table. */
 #include "node_engine.h"
 
 #include <criterion/criterion.h>
@@ -960,6 +961,204 @@ Test(node_engine, sums_a_decimal_column_counting_persons_once)
     node_engine_result_destroy(&r);
 }
 
+/* ---- the largest per-person contributions (dominance inputs) ------------ */
+
+/* Dataset "a_top" (index 0, before "t"): wards A, B and C, every hand-
+ * built row with f1 = f2 = "k", out of person order; then 300 filler rows
+ * of ward Z with no measure, whose f1 and f2 values (f000..f299) make the
+ * grouping by (ward, f1, f2) too large to count directly, so that it is
+ * counted in the hash. v is an integer, w = v / 2 a decimal.
+ *
+ *   A: person 1: 10, -4 (14); 2: 20; 3: NULL, -1 (1); 4: 2, 2, 2 (6);
+ *      8: -30           -> top 30, 20, 14; sum 1
+ *   B: person 1: 3; 5: NULL; 6: -7  -> top 7, 3
+ *   C: person 7: 0      -> top 0
+ *   total, by person across wards: 1: 17; 2: 20; 3: 1; 4: 6; 6: 7; 7: 0;
+ *      8: 30            -> top 30, 20, 17 */
+enum { TW_WARD, TW_F1, TW_F2, TW_V, TW_W, TW_NCOLS };
+
+static void create_top_dataset(void)
+{
+    static const char *const cols[TW_NCOLS] = {"ward", "f1", "f2", "v", "w"};
+    static const node_col_type_t types[TW_NCOLS] = {
+        NODE_COL_CATEGORICAL, NODE_COL_CATEGORICAL, NODE_COL_CATEGORICAL,
+        NODE_COL_INTEGER, NODE_COL_DECIMAL};
+    static const struct {
+        int64_t person;
+        const char *ward, *v, *w;
+    } rows[] = {
+        {8, "A", "-30", "-15"}, {1, "A", "10", "5"}, {4, "A", "2", "1"},
+        {2, "A", "20", "10"}, {1, "B", "3", "1.5"}, {3, "A", NULL, NULL},
+        {6, "B", "-7", "-3.5"}, {4, "A", "2", "1"}, {1, "A", "-4", "-2"},
+        {5, "B", NULL, NULL}, {3, "A", "-1", "-0.5"}, {7, "C", "0", "0"},
+        {4, "A", "2", "1"},
+    };
+    int64_t id = create("a_top", TW_NCOLS, cols, types);
+    exec("BEGIN");
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+        add_row(id, rows[i].person, TW_NCOLS, types,
+                (const char *const[]){rows[i].ward, "k", "k", rows[i].v, rows[i].w});
+    char f[8];
+    for (int i = 0; i < 300; i++) {
+        snprintf(f, sizeof f, "f%03d", i);
+        add_row(id, 1000 + i, TW_NCOLS, types, (const char *const[]){"Z", f, f, NULL, NULL});
+    }
+    exec("COMMIT");
+    load();
+    cr_assert_eq(node_engine_find(engine, "a_top"), 0);
+}
+
+static void expect_top(const node_engine_group_t *g, uint8_t ntop, double t0, double t1,
+                       double t2, const char *what)
+{
+    cr_assert_eq(g->ntop, ntop, "%s: ntop %u, wanted %u", what, g->ntop, ntop);
+    cr_assert_eq(g->top[0], t0, "%s: top[0] %g, wanted %g", what, g->top[0], t0);
+    cr_assert_eq(g->top[1], t1, "%s: top[1] %g, wanted %g", what, g->top[1], t1);
+    cr_assert_eq(g->top[2], t2, "%s: top[2] %g, wanted %g", what, g->top[2], t2);
+}
+
+/* Checks the wards A, B, C of r (at a, a + 1, a + 2) and its total; scale
+ * is 1 for v, 0.5 for w. */
+static void expect_top_wards(const node_engine_result_t *r, size_t a, double scale)
+{
+    const node_engine_group_t *g = &r->groups[a];
+    cr_assert_str_eq(cell(TW_WARD, g, 0), "A");
+    cr_assert_eq(g->records, 9);
+    cr_assert_eq(g->persons, 5);
+    cr_assert_eq(g->measured, 8);
+    cr_assert_eq(g->measured_persons, 5);
+    cr_assert_eq(g->sum, 1 * scale);
+    expect_top(g, 3, 30 * scale, 20 * scale, 14 * scale, "A");
+    g = &r->groups[a + 1];
+    cr_assert_str_eq(cell(TW_WARD, g, 0), "B");
+    cr_assert_eq(g->records, 3);
+    cr_assert_eq(g->measured_persons, 2);
+    expect_top(g, 2, 7 * scale, 3 * scale, 0, "B");
+    g = &r->groups[a + 2];
+    cr_assert_str_eq(cell(TW_WARD, g, 0), "C");
+    cr_assert_eq(g->measured_persons, 1);
+    expect_top(g, 1, 0, 0, 0, "C");
+    cr_assert_eq(r->total.measured_persons, 7);
+    expect_top(&r->total, 3, 30 * scale, 20 * scale, 17 * scale, "total");
+}
+
+Test(node_engine, sum_keeps_the_three_largest_per_person_sums_of_absolute_values)
+{
+    create_top_dataset();
+    node_engine_query_t q = {.dataset = 0, .ngroup = 1, .group = {TW_WARD}, .measure = TW_V};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 4);
+    expect_top_wards(r, 0, 1);
+    /* Ward Z has rows but no measured value: no contribution at all. */
+    cr_assert_str_eq(cell(TW_WARD, &r->groups[3], 0), "Z");
+    cr_assert_eq(r->groups[3].records, 300);
+    expect_top(&r->groups[3], 0, 0, 0, 0, "Z");
+    node_engine_result_destroy(&r);
+}
+
+Test(node_engine, top_sums_of_a_decimal_measure)
+{
+    create_top_dataset();
+    node_engine_query_t q = {.dataset = 0, .ngroup = 1, .group = {TW_WARD}, .measure = TW_W};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 4);
+    expect_top_wards(r, 0, 0.5);
+    node_engine_result_destroy(&r);
+}
+
+Test(node_engine, top_sums_are_the_same_when_groups_are_counted_in_the_hash)
+{
+    create_top_dataset();
+    /* 5 x 302 x 302 combinations: past the directly indexed array. */
+    node_engine_query_t q = {.dataset = 0, .ngroup = 3, .group = {TW_WARD, TW_F1, TW_F2},
+                             .measure = TW_V};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 303);
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_str_eq(cell(TW_F1, &r->groups[i], 1), "k");
+        cr_assert_str_eq(cell(TW_F2, &r->groups[i], 2), "k");
+    }
+    expect_top_wards(r, 0, 1);
+    for (size_t i = 3; i < r->ngroups; i++)
+        expect_top(&r->groups[i], 0, 0, 0, 0, "Z");
+    node_engine_result_destroy(&r);
+}
+
+Test(node_engine, top_sums_follow_the_filter)
+{
+    create_top_dataset();
+    /* v > 0: A keeps persons 1 (10), 2 (20), 4 (6); B person 1 (3). */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, TW_V, 1, num(0));
+    node_engine_query_t q = query(f);
+    q.ngroup = 1;
+    q.group[0] = TW_WARD;
+    q.measure = TW_V;
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 2);
+    expect_top(&r->groups[0], 3, 20, 10, 6, "A");
+    expect_top(&r->groups[1], 1, 3, 0, 0, "B");
+    /* Person 1: 10 in A and 3 in B. */
+    expect_top(&r->total, 3, 20, 13, 6, "total");
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+Test(node_engine, counts_carry_no_top_sums)
+{
+    create_top_dataset();
+    node_engine_query_t q = {.dataset = 0, .ngroup = 1, .group = {TW_WARD}, .measure = -1};
+    node_engine_result_t *r = run(&q);
+    cr_assert_eq(r->ngroups, 4);
+    for (size_t i = 0; i < r->ngroups; i++)
+        expect_top(&r->groups[i], 0, 0, 0, 0, "group");
+    expect_top(&r->total, 0, 0, 0, 0, "total");
+    node_engine_result_destroy(&r);
+    /* Filtered, and with no grouping at all. */
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_GT, TW_V, 1, num(0));
+    q = query(f);
+    r = run(&q);
+    cr_assert_eq(r->total.records, 6);
+    expect_top(&r->total, 0, 0, 0, 0, "total");
+    node_engine_result_destroy(&r);
+    filter_free(f);
+}
+
+Test(node_engine, a_persons_contribution_carries_across_blocks_of_rows)
+{
+    /* Person 1's 5000 rows and person 2's 5000 span the 4096-row blocks. */
+    static const char *const cols[] = {"ward", "v"};
+    static const node_col_type_t types[] = {NODE_COL_CATEGORICAL, NODE_COL_INTEGER};
+    int64_t id = create("a_long", 2, cols, types);
+    exec("BEGIN");
+    for (int i = 0; i < 5000; i++) {
+        add_row(id, 1, 2, types, (const char *const[]){"A", "1"});
+        add_row(id, 2, 2, types, (const char *const[]){"A", "-2"});
+    }
+    add_row(id, 3, 2, types, (const char *const[]){"B", "3"});
+    add_row(id, 2, 2, types, (const char *const[]){"B", "4"});
+    exec("COMMIT");
+    load();
+    cr_assert_eq(node_engine_find(engine, "a_long"), 0);
+    filter_t *f = filter_new(4);
+    leaf(f, NODE_ENGINE_IS_NOT_NULL, 1, 0);
+    for (int filtered = 0; filtered < 2; filtered++) {
+        node_engine_query_t q = query(filtered ? f : NULL);
+        q.ngroup = 1;
+        q.group[0] = 0;
+        q.measure = 1;
+        node_engine_result_t *r = run(&q);
+        cr_assert_eq(r->ngroups, 2);
+        expect_top(&r->groups[0], 2, 10000, 5000, 0, "A");
+        expect_top(&r->groups[1], 2, 4, 3, 0, "B");
+        expect_top(&r->total, 3, 10004, 5000, 3, "total");
+        cr_assert_eq(r->total.sum, 5000 - 10000 + 3 + 4);
+        node_engine_result_destroy(&r);
+    }
+    filter_free(f);
+}
+
 /* ---- limits and refusals ----------------------------------------------- */
 
 Test(node_engine, refuses_grouping_by_a_column_that_is_not_categorical)
@@ -1662,6 +1861,54 @@ static void random_filter(rng_t *g, filter_t *f, int size, char *sql, size_t cap
     snprintf(sql + at, cap - at, ")");
 }
 
+/* Checks r's top sums against SQLite's: per cell, each person's total of
+ * |measure|, the three largest by a window over the cell. gcols is q's
+ * group columns as "a0, a1" ("" for none); the filter's values are bound
+ * as for the counts. Cells with no measured person have no SQLite row. */
+static void check_tops(sqlite3 *db, int64_t id, const node_engine_query_t *q,
+                       const filter_t *f, const char *where, const char *gcols,
+                       const node_engine_result_t *r, int round)
+{
+    char sql[8192];
+    int m = q->measure;
+    bool grouped = q->ngroup > 0;
+    snprintf(sql, sizeof sql, "SELECT %s%ss FROM (SELECT %s%sTOTAL(ABS(a%d)) AS s, "
+             "ROW_NUMBER() OVER (%s%s ORDER BY TOTAL(ABS(a%d)) DESC) AS k FROM d_%lld "
+             "WHERE (%s) AND a%d IS NOT NULL GROUP BY %s%sperson) WHERE k <= 3 "
+             "ORDER BY %s%ss DESC", gcols, grouped ? ", " : "", gcols, grouped ? ", " : "", m,
+             grouped ? "PARTITION BY " : "", gcols, m, (long long)id, where, m, gcols,
+             grouped ? ", " : "", gcols, grouped ? ", " : "");
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+                 sqlite3_errmsg(db));
+    int p = 1;
+    for (size_t t = 0; t < f->nt; t++)
+        for (size_t v = 0; v < f->t[t].nvalues; v++)
+            bind_value(st, p++, &f->t[t].values[v]);
+    size_t n = grouped ? r->ngroups : 1;
+    for (size_t i = 0; i < n; i++) {
+        const node_engine_group_t *e = grouped ? &r->groups[i] : &r->total;
+        uint64_t want_ntop = e->measured_persons < 3 ? e->measured_persons : 3;
+        cr_assert_eq(e->ntop, want_ntop, "round %d cell %zu", round, i);
+        for (size_t k = 0; k < e->ntop; k++) {
+            cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "round %d cell %zu: %s", round, i, sql);
+            for (size_t g = 0; g < q->ngroup; g++) {
+                const char *want = (const char *)sqlite3_column_text(st, (int)g);
+                const char *got = node_engine_text(engine, 0, q->group[g], e->codes[g], NULL);
+                cr_assert((want == NULL) == (got == NULL), "round %d cell %zu", round, i);
+                if (want)
+                    cr_assert_str_eq(got, want, "round %d cell %zu", round, i);
+            }
+            cr_assert_float_eq(e->top[k], sqlite3_column_double(st, (int)q->ngroup), 1e-6,
+                               "round %d cell %zu top %zu: %s", round, i, k, sql);
+        }
+        for (size_t k = e->ntop; k < 3; k++)
+            cr_assert_eq(e->top[k], 0.0);
+    }
+    cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "round %d: %s", round, sql);
+    sqlite3_finalize(st);
+}
+
 Test(node_engine, agrees_with_sqlite_on_random_filters_and_groupings, .timeout = 120)
 {
     /* 3000 rows of 900 persons with values drawn from small sets (so that
@@ -1752,6 +1999,8 @@ Test(node_engine, agrees_with_sqlite_on_random_filters_and_groupings, .timeout =
         cr_assert_eq(row, q.ngroup ? r->ngroups : (r->total.records ? 1u : 0u),
                      "round %d: %s", round, sql);
         sqlite3_finalize(st);
+        if (q.measure >= 0)
+            check_tops(db, id, &q, f, where, gcols, r, round);
         node_engine_result_destroy(&r);
         filter_free(f);
     }
