@@ -1642,6 +1642,22 @@ char *gw_query_format(const gw_query_t *q)
     return text;
 }
 
+char *gw_expr_format(const gw_expr_t *e)
+{
+    if (e == NULL)
+        return NULL;
+    fmt_t f = {.bad = false};
+    hearth_buf_init(&f.b, GW_PARSE_FORMAT_MAX);
+    put_expr(&f, e, 1);
+    if (f.bad) {
+        hearth_buf_free(&f.b);
+        return NULL;
+    }
+    char *text = hearth_buf_take(&f.b);
+    hearth_buf_free(&f.b);
+    return text;
+}
+
 /* ---------------------------------------------------------------- render */
 
 char *gw_parse_error_render(const char *sql, size_t len, const gw_parse_error_t *err)

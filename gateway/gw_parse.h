@@ -161,6 +161,13 @@ void gw_query_destroy(gw_query_t **self_p);
  * value) or the text would exceed GW_PARSE_FORMAT_MAX. */
 char *gw_query_format(const gw_query_t *q);
 
+/* Returns the canonical text of one WHERE expression (caller frees), by the
+ * same rules as gw_query_format() and with no enclosing parentheses: the
+ * text gw_query_format() writes after " WHERE " for a query whose WHERE is
+ * e. Returns NULL if e is NULL or malformed, or the text would exceed
+ * GW_PARSE_FORMAT_MAX. */
+char *gw_expr_format(const gw_expr_t *e);
+
 /* Renders err for a human (caller frees), as three lines without a final
  * newline:
  *     SELECT ward COUNT(*) FROM trust.ae

@@ -2,7 +2,9 @@
  * public keys read and decoded, defaults where settings are absent); the
  * gateway refuses any linkage_key setting; disclosure may only be made
  * stricter; missing and unknown settings, duplicate peers and bad key
- * files are refused with the line and a clear reason. */
+ * files are refused with the line and a clear reason. [project NAME]
+ * sections may only be stricter than [disclosure], wherever either sits in
+ * the file: every looser value is refused naming its line. */
 #include "gw_config.h"
 #include "keys_file.h"
 
@@ -451,4 +453,405 @@ Test(gw_config, destroy_is_null_safe)
     gw_config_t *cfg = NULL;
     gw_config_destroy(&cfg);
     cr_assert_null(cfg);
+}
+
+/* ---------------------------------------------------------------- issue 5 */
+
+/* Loads text, which must succeed; the caller destroys the config. */
+static gw_config_t *load_ok(const char *text)
+{
+    char path[128];
+    write_config(text, path, sizeof path);
+    gw_config_t *cfg = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = gw_config_load(path, &cfg, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", got);
+    return cfg;
+}
+
+/* MINIMAL + extra, refused with "<path>:<line>: <reason>" or "<path>: ...". */
+static void expect_extra_refused(const char *extra, const char *want_suffix)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", MINIMAL, extra);
+    expect_refused(text, HEARTH_ERR_CONFIG, want_suffix);
+}
+
+Test(gw_config, new_disclosure_settings_default_to_the_brief)
+{
+    gw_config_t *cfg = load_ok(MINIMAL);
+    cr_assert_eq(cfg->disclosure.zeros_disclosive, false);
+    cr_assert_eq(cfg->disclosure.protection, 3);
+    cr_assert_eq(cfg->dominance.kind, GW_DOMINANCE_OFF);
+    cr_assert_eq(cfg->max_queries_per_hour, 0);
+    cr_assert_eq(cfg->nprojects, 0);
+    char want[160];
+    snprintf(want, sizeof want, "%s/gateway.db", dir);
+    cr_assert_str_eq(cfg->database, want);
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, database_path_is_relative_to_the_config)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%sdatabase = state/gw.sqlite\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    char want[160];
+    snprintf(want, sizeof want, "%s/state/gw.sqlite", dir);
+    cr_assert_str_eq(cfg->database, want);
+    gw_config_destroy(&cfg);
+    snprintf(text, sizeof text, "%sdatabase = /var/lib/hearth/gw.db\n", MINIMAL);
+    cfg = load_ok(text);
+    cr_assert_str_eq(cfg->database, "/var/lib/hearth/gw.db");
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, loads_stricter_disclosure_settings)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\nzeros = disclosive\nprotection = 5\n"
+             "dominance = p%% 10\nmax_queries_per_hour = 60\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    cr_assert_eq(cfg->disclosure.zeros_disclosive, true);
+    cr_assert_eq(cfg->disclosure.protection, 5);
+    cr_assert_eq(cfg->dominance.kind, GW_DOMINANCE_P);
+    cr_assert_eq(cfg->dominance.p, 10);
+    cr_assert_eq(cfg->max_queries_per_hour, 60);
+    gw_config_destroy(&cfg);
+    snprintf(text, sizeof text, "%s[disclosure]\nzeros = released\ndominance = n,k 2 85\n",
+             MINIMAL);
+    cfg = load_ok(text);
+    cr_assert_eq(cfg->disclosure.zeros_disclosive, false);
+    cr_assert_eq(cfg->dominance.kind, GW_DOMINANCE_NK);
+    cr_assert_eq(cfg->dominance.n, 2);
+    cr_assert_eq(cfg->dominance.k, 85);
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, dominance_parts_may_be_spaced_with_tabs_and_runs_of_spaces)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\ndominance = n,k\t3   99\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    cr_assert_eq(cfg->dominance.kind, GW_DOMINANCE_NK);
+    cr_assert_eq(cfg->dominance.n, 3);
+    cr_assert_eq(cfg->dominance.k, 99);
+    gw_config_destroy(&cfg);
+    snprintf(text, sizeof text, "%s[disclosure]\ndominance = off\n", MINIMAL);
+    cfg = load_ok(text);
+    cr_assert_eq(cfg->dominance.kind, GW_DOMINANCE_OFF);
+    gw_config_destroy(&cfg);
+}
+
+#define DOMINANCE_BAD "dominance must be off, p% P (P 1..100) or n,k N K (N 1..3, K 1..99)"
+
+Test(gw_config, refuses_a_malformed_dominance_rule)
+{
+    const char *bad[] = {"on", "p%", "p% 0", "p% 101", "p% 10 2", "p%10", "p 10", "n,k 2",
+                         "n,k 0 85", "n,k 4 85", "n,k 2 0", "n,k 2 100", "n,k 2 85 1",
+                         "nk 2 85", "off 1", "p% -5", "p% 1.5", "P% 10"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "[disclosure]\ndominance = %s\n", bad[i]);
+        expect_extra_refused(extra, ":6: [disclosure] " DOMINANCE_BAD);
+    }
+}
+
+Test(gw_config, refuses_looser_or_malformed_new_disclosure_settings)
+{
+    expect_extra_refused("[disclosure]\nzeros = hidden\n",
+                         ":6: [disclosure] zeros must be released or disclosive");
+    const char *bad_protection[] = {"2", "0", "-3", "1001", "three"};
+    for (size_t i = 0; i < sizeof bad_protection / sizeof *bad_protection; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "[disclosure]\nprotection = %s\n", bad_protection[i]);
+        expect_extra_refused(extra, ":6: [disclosure] protection must be 3..1000 "
+                             "(stricter than the default, never looser)");
+    }
+    expect_extra_refused("[disclosure]\nmax_queries_per_hour = 1000001\n",
+                         ":6: [disclosure] max_queries_per_hour must be 0..1000000 (0: no limit)");
+    expect_extra_refused("[disclosure]\nmax_queries_per_hour = -1\n",
+                         ":6: [disclosure] max_queries_per_hour must be 0..1000000 (0: no limit)");
+    expect_extra_refused("[disclosure]\ncolour = blue\n",
+                         ":6: unknown setting 'colour' in section [disclosure]");
+}
+
+Test(gw_config, refuses_a_protection_above_the_threshold)
+{
+    expect_extra_refused("[disclosure]\nprotection = 8\n",
+                         ": [disclosure] protection 8 is more than the threshold 7 (a hidden "
+                         "cell's range can hold at most threshold values)");
+    /* Equal is the most a threshold allows, and is accepted. */
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\nprotection = 7\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    cr_assert_eq(cfg->disclosure.protection, 7);
+    gw_config_destroy(&cfg);
+    expect_extra_refused("[project p]\nprotection = 9\nthreshold = 8\n",
+                         ": [project p] protection 9 is more than the threshold 8 (a hidden "
+                         "cell's range can hold at most threshold values)");
+}
+
+static const char *const PROJECT_FILE =
+    "[gateway]\n"                               /* 1 */
+    "curve_key = gateway.key\n"                 /* 2 */
+    "node_endpoint = tcp://0.0.0.0:7001\n"      /* 3 */
+    "analyst_endpoint = tcp://0.0.0.0:7002\n"   /* 4 */
+    "[project diabetes-audit]\n"                /* 5: before [disclosure] */
+    "threshold = 12\n"                          /* 6 */
+    "rounding = 20\n"                           /* 7 */
+    "zeros = disclosive\n"                      /* 8 */
+    "protection = 4\n"                          /* 9 */
+    "dominance = p% 15\n"                       /* 10 */
+    "dp_epsilon = 1/2\n"                        /* 11 */
+    "dp_budget = 2\n"                           /* 12 */
+    "[disclosure]\n"                            /* 13 */
+    "threshold = 10\n"                          /* 14 */
+    "rounding = 10\n"                           /* 15 */
+    "dominance = p% 10\n"                       /* 16 */
+    "[project quiet.one]\n"                     /* 17 */
+    "dominance = p% 10\n";                      /* 18 */
+
+Test(gw_config, loads_projects_and_fills_silent_settings_from_disclosure)
+{
+    gw_config_t *cfg = load_ok(PROJECT_FILE);
+    cr_assert_eq(cfg->nprojects, 2);
+    const gw_project_t *p = gw_config_project(cfg, "diabetes-audit");
+    cr_assert_eq(p, &cfg->projects[0]);
+    cr_assert_str_eq(p->name, "diabetes-audit");
+    cr_assert_eq(p->disclosure.threshold, 12);
+    cr_assert_eq(p->disclosure.rounding, 20);
+    cr_assert_eq(p->disclosure.zeros_disclosive, true);
+    cr_assert_eq(p->disclosure.protection, 4);
+    cr_assert_eq(p->dominance.kind, GW_DOMINANCE_P);
+    cr_assert_eq(p->dominance.p, 15);
+    cr_assert_str_eq(p->dp_epsilon, "1/2");
+    cr_assert_str_eq(p->dp_budget, "2");
+    /* The second project says only its dominance rule: the rest is
+     * [disclosure]'s, even though [disclosure] comes later in the file
+     * than the first project. */
+    const gw_project_t *q = gw_config_project(cfg, "quiet.one");
+    cr_assert_eq(q, &cfg->projects[1]);
+    cr_assert_eq(q->disclosure.threshold, 10);
+    cr_assert_eq(q->disclosure.rounding, 10);
+    cr_assert_eq(q->disclosure.zeros_disclosive, false);
+    cr_assert_eq(q->disclosure.protection, 3);
+    cr_assert_eq(q->dominance.p, 10);
+    cr_assert_str_eq(q->dp_epsilon, "");
+    cr_assert_str_eq(q->dp_budget, "");
+    cr_assert_null(gw_config_project(cfg, "absent"));
+    cr_assert_null(gw_config_project(cfg, NULL));
+    gw_config_destroy(&cfg);
+}
+
+/* A project before [disclosure] is checked against [disclosure]'s final
+ * values, and refused at the project's own line. */
+Test(gw_config, a_project_is_checked_against_a_later_disclosure_section)
+{
+    expect_extra_refused("[project p]\nthreshold = 8\n[disclosure]\nthreshold = 9\n",
+                         ":6: [project p] threshold must be 9..1000 (at least [disclosure]'s, "
+                         "never looser)");
+}
+
+Test(gw_config, refuses_a_looser_project_threshold_rounding_or_protection)
+{
+    expect_extra_refused("[project p]\nthreshold = 6\n",
+                         ":6: [project p] threshold must be 7..1000 (at least [disclosure]'s, "
+                         "never looser)");
+    const char *bad_rounding[] = {"3", "12", "7", "1005", "ten"};
+    for (size_t i = 0; i < sizeof bad_rounding / sizeof *bad_rounding; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "[project p]\nrounding = %s\n", bad_rounding[i]);
+        expect_extra_refused(extra, ":6: [project p] rounding must be a multiple of 5 from 5 "
+                             "to 1000 ([disclosure]'s or coarser, never looser)");
+    }
+    expect_extra_refused("[disclosure]\nrounding = 10\n[project p]\nrounding = 15\n",
+                         ":8: [project p] rounding must be a multiple of 10 from 10 to 1000 "
+                         "([disclosure]'s or coarser, never looser)");
+    expect_extra_refused("[disclosure]\nprotection = 4\n[project p]\nprotection = 3\n",
+                         ":8: [project p] protection must be 4..1000 (at least [disclosure]'s, "
+                         "never looser)");
+}
+
+Test(gw_config, accepts_project_values_equal_to_disclosure)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\nzeros = disclosive\ndominance = n,k 2 85\n"
+             "[project p]\nthreshold = 7\nrounding = 5\nzeros = disclosive\nprotection = 3\n"
+             "dominance = n,k 2 85\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    const gw_project_t *p = gw_config_project(cfg, "p");
+    cr_assert_not_null(p);
+    cr_assert_eq(p->disclosure.threshold, 7);
+    cr_assert_eq(p->disclosure.rounding, 5);
+    cr_assert_eq(p->disclosure.zeros_disclosive, true);
+    cr_assert_eq(p->dominance.n, 2);
+    cr_assert_eq(p->dominance.k, 85);
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, refuses_released_zeros_in_a_project_when_disclosure_hides_them)
+{
+    expect_extra_refused("[project p]\nzeros = released\n[disclosure]\nzeros = disclosive\n",
+                         ":6: [project p] zeros must be disclosive, as [disclosure] says "
+                         "(never looser)");
+    expect_extra_refused("[project p]\nzeros = none\n",
+                         ":6: [project p] zeros must be released or disclosive");
+    /* Released where [disclosure] releases them too is not looser. */
+    char text[1024];
+    snprintf(text, sizeof text, "%s[project p]\nzeros = released\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    cr_assert_eq(cfg->projects[0].disclosure.zeros_disclosive, false);
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, a_project_may_turn_dominance_on_or_make_it_stricter)
+{
+    struct {
+        const char *gateway, *project;
+        gw_dominance_kind_t kind;
+        uint32_t p, n, k;
+    } ok[] = {
+        {"off", "off", GW_DOMINANCE_OFF, 0, 0, 0},
+        {"off", "p% 5", GW_DOMINANCE_P, 5, 0, 0},
+        {"off", "n,k 1 90", GW_DOMINANCE_NK, 0, 1, 90},
+        {"p% 10", "p% 10", GW_DOMINANCE_P, 10, 0, 0},
+        {"p% 10", "p% 25", GW_DOMINANCE_P, 25, 0, 0},
+        {"n,k 2 85", "n,k 3 85", GW_DOMINANCE_NK, 0, 3, 85},
+        {"n,k 2 85", "n,k 2 70", GW_DOMINANCE_NK, 0, 2, 70},
+        {"n,k 2 85", "n,k 3 60", GW_DOMINANCE_NK, 0, 3, 60},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s[disclosure]\ndominance = %s\n[project p]\n"
+                 "dominance = %s\n", MINIMAL, ok[i].gateway, ok[i].project);
+        gw_config_t *cfg = load_ok(text);
+        const gw_dominance_t *d = &cfg->projects[0].dominance;
+        cr_assert_eq(d->kind, ok[i].kind, "%s after %s", ok[i].project, ok[i].gateway);
+        cr_assert_eq(d->p, ok[i].p);
+        cr_assert_eq(d->n, ok[i].n);
+        cr_assert_eq(d->k, ok[i].k);
+        gw_config_destroy(&cfg);
+    }
+}
+
+#define P10_LOOSER \
+    ":8: [project p] dominance must be p% 10 or stricter (p% with a higher p), never looser " \
+    "than [disclosure]"
+#define NK285_LOOSER \
+    ":8: [project p] dominance must be n,k 2 85 or stricter (n,k with n at least 2 and k at " \
+    "most 85), never looser than [disclosure]"
+
+Test(gw_config, refuses_a_looser_project_dominance_rule)
+{
+    struct {
+        const char *gateway, *project, *want;
+    } bad[] = {
+        {"p% 10", "off", P10_LOOSER},
+        {"p% 10", "p% 9", P10_LOOSER},
+        {"p% 10", "n,k 3 50", P10_LOOSER},   /* another kind is not comparable */
+        {"n,k 2 85", "off", NK285_LOOSER},
+        {"n,k 2 85", "n,k 1 85", NK285_LOOSER},
+        {"n,k 2 85", "n,k 2 86", NK285_LOOSER},
+        {"n,k 2 85", "n,k 3 90", NK285_LOOSER},
+        {"n,k 2 85", "p% 50", NK285_LOOSER},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "[disclosure]\ndominance = %s\n[project p]\n"
+                 "dominance = %s\n", bad[i].gateway, bad[i].project);
+        expect_extra_refused(extra, bad[i].want);
+    }
+    expect_extra_refused("[project p]\ndominance = sometimes\n",
+                         ":6: [project p] " DOMINANCE_BAD);
+}
+
+Test(gw_config, accepts_dp_settings_as_written)
+{
+    const char *good[] = {"1/2", "0.25", "2", "10", "3/1000", "0010/20", "1.0", "0.001"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s[project p]\ndp_epsilon = %s\ndp_budget = %s\n",
+                 MINIMAL, good[i], good[i]);
+        gw_config_t *cfg = load_ok(text);
+        cr_assert_str_eq(cfg->projects[0].dp_epsilon, good[i]);
+        cr_assert_str_eq(cfg->projects[0].dp_budget, good[i]);
+        gw_config_destroy(&cfg);
+    }
+}
+
+Test(gw_config, refuses_a_malformed_dp_setting)
+{
+    const char *bad[] = {"0", "0/5", "1/0", "0.0", "-1", "1//2", "1/2/3", "1.5.2", "1.", ".5",
+                         "/2", "1/", "1e-3", "half", "1 / 2", "00/1", "3/000",
+                         "12345678901234567890123456789012345678901234567890123456789012345",
+                         /* well formed, but no query could use them: */
+                         "20", "0.0000001", "1/10000000"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "[project p]\ndp_budget = 2\ndp_epsilon = %s\n", bad[i]);
+        expect_extra_refused(extra, ":7: [project p] dp_epsilon must be a positive number: "
+                             "a whole number, a fraction such as 1/2 or a decimal such as 0.5 "
+                             "with at most 6 places; epsilon at most 10, a budget at most 100");
+    }
+    const char *bad_budget[] = {"1/0", "0", "101"};
+    for (size_t i = 0; i < sizeof bad_budget / sizeof *bad_budget; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "[project p]\ndp_budget = %s\n", bad_budget[i]);
+        expect_extra_refused(extra, ":6: [project p] dp_budget must be a positive number: a "
+                             "whole number, a fraction such as 1/2 or a decimal such as 0.5 with "
+                             "at most 6 places; epsilon at most 10, a budget at most 100");
+    }
+}
+
+Test(gw_config, refuses_dp_epsilon_without_dp_budget_and_the_reverse)
+{
+    expect_extra_refused("[project p]\ndp_epsilon = 1/2\n",
+                         ": [project p] sets dp_epsilon without dp_budget (set both, or neither)");
+    expect_extra_refused("[project p]\ndp_budget = 2\n",
+                         ": [project p] sets dp_budget without dp_epsilon (set both, or neither)");
+}
+
+Test(gw_config, refuses_a_project_setting_given_twice)
+{
+    expect_extra_refused("[project p]\nthreshold = 9\n[project q]\nthreshold = 9\n"
+                         "[project p]\nthreshold = 10\n",
+                         ":10: [project p] threshold is set twice");
+}
+
+Test(gw_config, refuses_a_bad_project_name_or_setting)
+{
+    expect_extra_refused("[project Audit]\nthreshold = 9\n",
+                         ":6: [project Audit]: names are 1-63 of a-z, 0-9, _ - and ., starting "
+                         "with a letter");
+    expect_extra_refused("[project 9lives]\nthreshold = 9\n",
+                         ":6: [project 9lives]: names are 1-63 of a-z, 0-9, _ - and ., starting "
+                         "with a letter");
+    /* Rate limits are per analyst, gateway-wide: not a project setting. */
+    expect_extra_refused("[project p]\nmax_queries_per_hour = 5\n",
+                         ":6: unknown setting 'max_queries_per_hour' in section [project p]");
+    expect_extra_refused("[project p]\nlinkage_key = x\n", ":6: " NO_LINKAGE_KEY);
+}
+
+/* Pass 1 reads [disclosure] ahead of everything; the first bad line of the
+ * file must still be the one reported. */
+Test(gw_config, reports_the_first_bad_line_even_when_disclosure_is_also_bad)
+{
+    expect_extra_refused("colour = blue\n[disclosure]\nthreshold = 3\n",
+                         ":5: unknown setting 'colour' in section [gateway]");
+    expect_extra_refused("[limits\n[disclosure]\nprotection = 5\n", ":5: syntax error");
+}
+
+Test(gw_config, the_last_disclosure_value_is_the_one_projects_are_held_to)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\nthreshold = 20\n[project p]\nthreshold = 11\n"
+             "[disclosure]\nthreshold = 10\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    cr_assert_eq(cfg->disclosure.threshold, 10);
+    cr_assert_eq(cfg->projects[0].disclosure.threshold, 11);
+    gw_config_destroy(&cfg);
 }
