@@ -263,6 +263,45 @@ static void json_missing(out_t *o, const Hearth__QueryResult *r)
     put(o, "]");
 }
 
+/* The "disclosure" object: the rules the gateway applied. Its keys always
+ * come in this order, each always present, so that R and Python can read
+ * them without checking: "threshold", "rounding", "suppressed_cells" (as
+ * before issue 5), then "zeros" ("released" or "disclosive"), "protection",
+ * "dominance" ("off", "p% P" or "n,k N K") and "project" (the project's
+ * name, or null when the query named none). Only "dp" is conditional: it
+ * appears last, as {"epsilon": "0.5", "budget_remaining": "1.5"} (decimal
+ * strings, exact to six places, the budget rounded down), only when noise
+ * was added. An absent section reads as all defaults of the wire. */
+static void json_disclosure(out_t *o, const Hearth__Disclosure *d)
+{
+    put(o, "\"disclosure\": {\"threshold\": ");
+    put_u64(o, d ? d->threshold : 0);
+    put(o, ", \"rounding\": ");
+    put_u64(o, d ? d->rounding : 0);
+    put(o, ", \"suppressed_cells\": ");
+    put_u64(o, d ? d->suppressed_cells : 0);
+    put(o, d && d->zeros_disclosive ? ", \"zeros\": \"disclosive\"" : ", \"zeros\": \"released\"");
+    put(o, ", \"protection\": ");
+    put_u64(o, d ? d->protection : 0);
+    put(o, ", \"dominance\": ");
+    const char *dominance = d ? str_or_empty(d->dominance) : "";
+    json_string(o, *dominance ? dominance : "off");
+    put(o, ", \"project\": ");
+    const char *project = d ? str_or_empty(d->project) : "";
+    if (*project)
+        json_string(o, project);
+    else
+        put(o, "null");
+    if (d && d->dp_epsilon && *d->dp_epsilon) {
+        put(o, ", \"dp\": {\"epsilon\": ");
+        json_string(o, d->dp_epsilon);
+        put(o, ", \"budget_remaining\": ");
+        json_string(o, str_or_empty(d->dp_budget_remaining));
+        put(o, "}");
+    }
+    put(o, "}");
+}
+
 static void json_render(out_t *o, const Hearth__QueryResult *r)
 {
     put(o, "{\"query_id\": ");
@@ -296,14 +335,9 @@ static void json_render(out_t *o, const Hearth__QueryResult *r)
     put(o, "], \"total\": {");
     json_cell_tail(o, r->total);
 
-    const Hearth__Disclosure *d = r->disclosure;
-    put(o, ", \"disclosure\": {\"threshold\": ");
-    put_u64(o, d ? d->threshold : 0);
-    put(o, ", \"rounding\": ");
-    put_u64(o, d ? d->rounding : 0);
-    put(o, ", \"suppressed_cells\": ");
-    put_u64(o, d ? d->suppressed_cells : 0);
-    put(o, "}, ");
+    put(o, ", ");
+    json_disclosure(o, r->disclosure);
+    put(o, ", ");
 
     if (r->linkage) {
         put(o, "\"linkage\": {");
@@ -512,6 +546,34 @@ static void table_rule(out_t *o, size_t ncols, const size_t *widths)
     put_n(o, "\n", 1);
 }
 
+/* Lines under the footer for the rules beyond the defaults, each only when
+ * in force: zeros hidden, the dominance rule (for sums and means, the only
+ * cells it acts on), and noise with the project's budget left. */
+static void table_rules(out_t *o, const Hearth__QueryResult *r)
+{
+    const Hearth__Disclosure *d = r->disclosure;
+    if (d == NULL)
+        return;
+    if (d->zeros_disclosive)
+        put(o, "Zeros hidden like small counts.\n");
+    const char *m = str_or_empty(r->measure);
+    const char *dominance = str_or_empty(d->dominance);
+    if (*dominance && (strcmp(m, "sum") == 0 || strcmp(m, "mean") == 0)) {
+        put(o, "Cells dominated by a few contributors suppressed (dominance rule ");
+        term_text(o, dominance);
+        put(o, ").\n");
+    }
+    if (d->dp_epsilon && *d->dp_epsilon) {
+        put(o, "Counts include random noise (differential privacy, epsilon ");
+        term_text(o, d->dp_epsilon);
+        put(o, " on each count); privacy budget left for project ");
+        term_text(o, str_or_empty(d->project));
+        put(o, ": ");
+        term_text(o, str_or_empty(d->dp_budget_remaining));
+        put(o, ".\n");
+    }
+}
+
 static void table_footer(out_t *o, const Hearth__QueryResult *r)
 {
     const Hearth__Disclosure *d = r->disclosure;
@@ -551,6 +613,7 @@ static void table_footer(out_t *o, const Hearth__QueryResult *r)
     }
     put_u64(o, d ? d->suppressed_cells : 0);
     put(o, " cell(s) suppressed.\n");
+    table_rules(o, r);
 
     if (r->linkage) {
         char num[NUM_BUF];

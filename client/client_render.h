@@ -5,6 +5,15 @@
  * "disclosure" in JSON, a "linkage:" line under the table; CSV carries the
  * table only.
  *
+ * JSON's "disclosure" object states the rules applied, every key always
+ * present and in this order: "threshold", "rounding", "suppressed_cells",
+ * "zeros" ("released" or "disclosive"), "protection", "dominance" ("off",
+ * "p% P" or "n,k N K"), "project" (a name, or null); then, only when noise
+ * was added, "dp": {"epsilon": "0.5", "budget_remaining": "1.5"}. The
+ * table's footer adds a line for each rule beyond the defaults in force:
+ * zeros hidden, the dominance rule (SUM and MEAN), noise and the budget
+ * left.
+ *
  * Every string in a result came from the network. They are only ever copied
  * as data (escaped for JSON, quoted for CSV, control characters made visible
  * for the terminal), never used as a format string. A suppressed cell's value

@@ -22,6 +22,10 @@
 #define SANDBOX_MAX_NODES 64
 #define SANDBOX_MAX_DATASETS 256
 #define SANDBOX_ANALYST "sandbox_analyst"
+/* The project the sandbox's analyst asks under, declared in gateway.ini.
+ * The gateway's database (its record of releases and DP budgets) is kept in
+ * the state folder across runs, as a real gateway's would be. */
+#define SANDBOX_PROJECT "sandbox"
 
 typedef struct {
     char name[64];
@@ -205,9 +209,14 @@ static hearth_err_t write_gateway_config(const sandbox_t *sb, char **cause)
     char *text = hearth_asprintf(
         "; written by hearth sandbox: loopback only, ports chosen by the system\n"
         "[gateway]\ncurve_key = %s/keys/gateway.key\nnode_endpoint = tcp://127.0.0.1:*\n"
-        "analyst_endpoint = tcp://127.0.0.1:*\nready_file = %s/gateway.ready\n\n"
+        "analyst_endpoint = tcp://127.0.0.1:*\nready_file = %s/gateway.ready\n"
+        "database = %s/gateway.db\n\n"
+        /* The client asks under this project (client.ini below); a project
+         * exists only with a setting, and this one is the default. */
+        "[project %s]\nthreshold = 7\n\n"
         "[analyst %s]\npublic_key = %s/keys/%s.pub\n",
-        sb->state, sb->state, SANDBOX_ANALYST, sb->state, SANDBOX_ANALYST);
+        sb->state, sb->state, sb->state, SANDBOX_PROJECT, SANDBOX_ANALYST, sb->state,
+        SANDBOX_ANALYST);
     for (size_t i = 0; i < sb->nnodes; i++) {
         char *more = hearth_asprintf("%s\n[node %s]\npublic_key = %s/keys/%s.pub\n", text,
                                      sb->nodes[i].name, sb->state, sb->nodes[i].name);
@@ -494,8 +503,8 @@ hearth_err_t client_sandbox_run(const client_sandbox_options_t *opt,
     char *client = hearth_asprintf(
         "; written by hearth sandbox: an analyst under a project that approves every dataset\n"
         "[client]\ngateway = %s\ngateway_public_key = %s/keys/gateway.pub\n"
-        "curve_key = %s/keys/%s.key\nproject = sandbox\n",
-        analyst_ep, sb->state, sb->state, SANDBOX_ANALYST);
+        "curve_key = %s/keys/%s.key\nproject = %s\n",
+        analyst_ep, sb->state, sb->state, SANDBOX_ANALYST, SANDBOX_PROJECT);
     rc = write_text(sb->client_config, client, cause);
     free(client);
     if (rc != HEARTH_OK ||

@@ -1,8 +1,12 @@
 #include "gw_serve.h"
+#include "gw_diff.h"
+#include "gw_dp.h"
 #include "gw_link.h"
 #include "gw_parse.h"
 #include "gw_plan.h"
+#include "gw_policy.h"
 #include "gw_result.h"
+#include "gw_store.h"
 #include "gw_zap.h"
 #include "hearth_file.h"
 #include "hearth_hex.h"
@@ -47,6 +51,8 @@
  * memory (about 150 MB for two partners of a million people), so more
  * are refused as busy rather than let memory grow with the queue. */
 #define GW_MAX_LINKING 2
+/* The window of [disclosure] max_queries_per_hour. */
+#define GW_RATE_WINDOW_MS ((uint64_t)60 * 60 * 1000)
 
 typedef struct {
     const char *name;           /* borrowed from the config */
@@ -81,7 +87,23 @@ typedef struct {
     gw_link_t *link;             /* owned; linked queries until finished or failed */
     gw_result_cells_t *cells;    /* owned; linked queries */
     uint64_t started, deadline;
+    /* The rules resolved when the query arrived (its project, the floors
+     * of the nodes it touches), so a node that reconnects with another
+     * floor meanwhile changes nothing for it. */
+    gw_policy_t policy;
+    /* The query's fingerprint for the differencing check (gw_diff). */
+    char family[65];
+    char **conjuncts;            /* owned: gw_diff_conjuncts */
+    size_t nconjuncts;
 } gw_pending_t;
+
+/* One analyst's questions in the last hour, for max_queries_per_hour: the
+ * times they were sent to the nodes, oldest first, in a ring that grows
+ * to at most the limit. */
+typedef struct {
+    uint64_t *times;             /* owned; cap entries */
+    size_t cap, head, n;
+} gw_rate_t;
 
 typedef struct {
     const gw_config_t *cfg;
@@ -90,6 +112,9 @@ typedef struct {
     void *nodes_sock;
     void *analysts_sock;
     gw_node_t *nodes;
+    gw_store_t *store;           /* owned: the gateway's database */
+    gw_dp_rng_t *rng;            /* owned: OpenSSL's CSPRNG, for DP noise */
+    gw_rate_t *rates;            /* owned: one per configured analyst */
     gw_pending_t pending[GW_MAX_PENDING];
 } gw_t;
 
@@ -143,7 +168,75 @@ static void release_pending(gw_pending_t *p)
     gw_link_destroy(&p->link);   /* wipes any tokens still held */
     gw_result_cells_destroy(&p->cells);
     gw_plan_destroy(&p->plan);
+    gw_diff_conjuncts_free(&p->conjuncts, p->nconjuncts);
     memset(p, 0, sizeof *p);
+}
+
+/* How p's table is to be released. */
+static gw_result_release_t release_of(gw_t *self, const gw_pending_t *p)
+{
+    return (gw_result_release_t){.policy = &p->policy, .max_cells = self->cfg->max_cells,
+                                 .store = self->store, .family = p->family,
+                                 .conjuncts = (const char *const *)p->conjuncts,
+                                 .nconjuncts = p->nconjuncts, .rng = self->rng};
+}
+
+/* ---- per-analyst rate limit ---------------------------------------------- */
+
+/* The slot of the configured analyst called name, or NULL (ZAP admits
+ * only configured analysts, so NULL is not expected). */
+static gw_rate_t *rate_of(gw_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->cfg->nanalysts; i++)
+        if (strcmp(self->cfg->analysts[i].name, name) == 0)
+            return &self->rates[i];
+    return NULL;
+}
+
+/* Forgets the questions older than the window. */
+static void rate_prune(gw_rate_t *r, uint64_t now)
+{
+    while (r->n > 0 && r->times[r->head] + GW_RATE_WINDOW_MS <= now) {
+        r->head = (r->head + 1) % r->cap;
+        r->n--;
+    }
+}
+
+/* Whether analyst may ask another question now. */
+static bool rate_allows(gw_t *self, const char *analyst, uint64_t now)
+{
+    uint32_t max = self->cfg->max_queries_per_hour;
+    gw_rate_t *r = rate_of(self, analyst);
+    if (max == 0 || r == NULL)
+        return max == 0;
+    rate_prune(r, now);
+    return r->n < max;
+}
+
+/* Counts a question of analyst's, sent to the nodes at now. Called only
+ * after rate_allows, in the same turn of the loop, so the ring never needs
+ * more than the limit. */
+static void rate_record(gw_t *self, const char *analyst, uint64_t now)
+{
+    uint32_t max = self->cfg->max_queries_per_hour;
+    gw_rate_t *r = rate_of(self, analyst);
+    if (max == 0 || r == NULL)
+        return;
+    rate_prune(r, now);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        if (cap > max)
+            cap = max;
+        uint64_t *times = hearth_calloc(cap, sizeof *times);
+        for (size_t i = 0; i < r->n; i++)
+            times[i] = r->times[(r->head + i) % r->cap];
+        free(r->times);
+        r->times = times;
+        r->cap = cap;
+        r->head = 0;
+    }
+    r->times[(r->head + r->n) % r->cap] = now;
+    r->n++;
 }
 
 /* Stops linking a query that cannot be released: its tokens are wiped now,
@@ -243,8 +336,8 @@ static Hearth__QueryResult *linked_result(gw_t *self, gw_pending_t *p)
     hearth_err_t rc = gw_link_finish(p->link, gw_result_cells_count(p->cells), &lr, &cause);
     gw_link_destroy(&p->link);
     if (rc == HEARTH_OK) {
-        r = gw_result_linked(p->plan, p->cells, &lr, &self->cfg->disclosure, p->query_id,
-                             self->cfg->max_cells);
+        gw_result_release_t rel = release_of(self, p);
+        r = gw_result_linked(p->plan, p->cells, &lr, &rel, p->query_id);
     } else {
         /* The cause is not logged: it is the linker's, and a count of
          * persons must never reach the log. */
@@ -277,8 +370,8 @@ static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
         Hearth__SubResult **subs = hearth_calloc(plan->nparts, sizeof *subs);
         for (size_t i = 0; i < plan->nparts; i++)
             subs[i] = p->parts[i].answer->sub_result;
-        r = gw_result_combine(plan, subs, &self->cfg->disclosure, p->query_id,
-                              self->cfg->max_cells);
+        gw_result_release_t rel = release_of(self, p);
+        r = gw_result_combine(plan, subs, &rel, p->query_id);
         free(subs);
     }
     add_node_lines(self, p, r);
@@ -360,12 +453,54 @@ static void on_part_message(gw_t *self, gw_pending_t *p, size_t k, Hearth__Envel
     }
 }
 
+/* The rules for a planned query (its project's, raised to the floors of
+ * the nodes it touches) into *policy, and its differencing fingerprint
+ * into family and *conjuncts (caller frees with gw_diff_conjuncts_free).
+ * Returns NULL, or the refusal or error to answer with. */
+static Hearth__QueryResult *query_rules(gw_t *self, const gw_plan_t *plan, const gw_query_t *q,
+                                        const char *project, const char *query_id,
+                                        gw_policy_t *policy, char family[65],
+                                        char ***conjuncts, size_t *nconjuncts)
+{
+    uint32_t *floors = hearth_calloc(plan->nparts ? plan->nparts : 1, sizeof *floors);
+    for (size_t i = 0; i < plan->nparts; i++) {
+        const Hearth__Envelope *hello = self->nodes[plan->parts[i].node].hello;
+        floors[i] = hello ? hello->hello->min_cell : 0;
+    }
+    char *cause = NULL;
+    hearth_err_t rc = gw_policy_resolve(self->cfg, project, floors, plan->nparts, policy,
+                                        &cause);
+    free(floors);
+    Hearth__QueryResult *r = NULL;
+    if (rc != HEARTH_OK) {
+        r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_REFUSED,
+                              cause ? cause : hearth_strerror(rc), false);
+    } else if (gw_diff_family(q, family) != HEARTH_OK ||
+               gw_diff_conjuncts(q, conjuncts, nconjuncts) != HEARTH_OK) {
+        r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
+                              "the gateway could not fingerprint this query for its "
+                              "differencing check; nothing was asked", false);
+    }
+    free(cause);
+    return r;
+}
+
 static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst,
                      const Hearth__QueryRequest *req)
 {
     uint64_t started = hearth_now_ms();
     char query_id[QUERY_ID_LEN + 1];
     new_query_id(query_id);
+    if (!rate_allows(self, analyst, started)) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "this analyst has already asked %u questions in the "
+                 "last hour, the most this gateway answers; try again later",
+                 self->cfg->max_queries_per_hour);
+        finish_result(self, client, analyst,
+                      gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_REFUSED, reason,
+                                        false), started);
+        return;
+    }
     const char *sql = req->sql ? req->sql : "";
     size_t len = strlen(sql);
     gw_query_t *q = NULL;
@@ -396,8 +531,18 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
     } else if (rc != HEARTH_OK) {
         r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, err.message, false);
     }
+    gw_policy_t policy;
+    memset(&policy, 0, sizeof policy);
+    char family[65] = "";
+    char **conjuncts = NULL;
+    size_t nconjuncts = 0;
+    if (r == NULL)
+        r = query_rules(self, plan, q, req->project, query_id, &policy, family, &conjuncts,
+                        &nconjuncts);
     gw_query_destroy(&q);
     if (r) {
+        gw_plan_destroy(&plan);
+        gw_diff_conjuncts_free(&conjuncts, nconjuncts);
         finish_result(self, client, analyst, r, started);
         return;
     }
@@ -410,6 +555,7 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
     }
     if (p == NULL || (plan->linked && linking >= GW_MAX_LINKING)) {
         gw_plan_destroy(&plan);
+        gw_diff_conjuncts_free(&conjuncts, nconjuncts);
         r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
                               "the gateway is busy; try again shortly", false);
         finish_result(self, client, analyst, r, started);
@@ -420,6 +566,10 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
     p->client = *client;
     snprintf(p->analyst, sizeof p->analyst, "%s", analyst);
     p->plan = plan;
+    p->policy = policy;
+    memcpy(p->family, family, sizeof family);
+    p->conjuncts = conjuncts;
+    p->nconjuncts = nconjuncts;
     p->parts = hearth_calloc(plan->nparts, sizeof *p->parts);
     if (plan->linked) {
         gw_link_part_t *lp = hearth_calloc(plan->nparts, sizeof *lp);
@@ -460,6 +610,9 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
             return;
         }
     }
+    /* Counted once the nodes have it: a query with a typo, refused before
+     * anything was asked, does not use up the analyst's hour. */
+    rate_record(self, analyst, started);
 }
 
 static void on_status(gw_t *self, const proto_peer_t *client)
@@ -719,9 +872,15 @@ hearth_err_t gw_serve_run(const gw_config_t *cfg, volatile sig_atomic_t *stop, c
     self->nodes = hearth_calloc(cfg->nnodes ? cfg->nnodes : 1, sizeof *self->nodes);
     for (size_t i = 0; i < cfg->nnodes; i++)
         self->nodes[i].name = cfg->nodes[i].name;
+    self->rates = hearth_calloc(cfg->nanalysts ? cfg->nanalysts : 1, sizeof *self->rates);
+    self->rng = gw_dp_rng_new();
     char pub[41], sec[41];
     hearth_err_t rc = keys_curve_load_secret(cfg->curve_key, pub, sec, cause);
     if (rc != HEARTH_OK)
+        goto done;
+    /* The record of releases and DP budgets must be there before any
+     * query is answered: without it no differencing check can run. */
+    if ((rc = gw_store_open(cfg->database, &self->store, cause)) != HEARTH_OK)
         goto done;
     self->ctx = zmq_ctx_new();
     /* The authentication handler must be running before any socket binds:
@@ -774,6 +933,11 @@ done:
         gw_zap_stop(&self->zap);
         zmq_ctx_term(self->ctx);
     }
+    gw_store_destroy(&self->store);
+    gw_dp_rng_destroy(&self->rng);
+    for (size_t i = 0; i < cfg->nanalysts; i++)
+        free(self->rates[i].times);
+    free(self->rates);
     free(self->nodes);
     free(self);
     return rc;

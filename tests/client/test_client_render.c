@@ -95,6 +95,8 @@ static void result_disclosure(Hearth__QueryResult *r, uint32_t threshold, uint32
     r->disclosure->threshold = threshold;
     r->disclosure->rounding = rounding;
     r->disclosure->suppressed_cells = suppressed_cells;
+    /* What a gateway with the default rules sends besides. */
+    r->disclosure->protection = 3;
 }
 
 static void result_node(Hearth__QueryResult *r, const char *node, const char *status,
@@ -217,7 +219,9 @@ Test(client_render, json_reproduces_brief_example)
                   "{\"group\": {\"ward\": \"Priory\"}, \"value\": null, \"suppressed\": "
                   "true}], \"total\": {\"value\": 1405, \"suppressed\": false}, "
                   "\"disclosure\": {\"threshold\": 7, \"rounding\": 5, "
-                  "\"suppressed_cells\": 1}, \"nodes\": [{\"node\": \"trust\", "
+                  "\"suppressed_cells\": 1, \"zeros\": "
+                  "\"released\", \"protection\": 3, \"dominance\": \"off\", "
+                  "\"project\": null}, \"nodes\": [{\"node\": \"trust\", "
                   "\"status\": \"ok\", \"ms\": 12}]}\n");
 }
 
@@ -227,7 +231,9 @@ Test(client_render, json_without_group_by_has_empty_rows_and_total)
                   "{\"query_id\": \"q2\", \"status\": \"released\", \"measure\": "
                   "\"count_records\", \"group_by\": [], \"rows\": [], \"total\": "
                   "{\"value\": 85, \"suppressed\": false}, \"disclosure\": {\"threshold\": "
-                  "7, \"rounding\": 5, \"suppressed_cells\": 0}, \"nodes\": [{\"node\": "
+                  "7, \"rounding\": 5, \"suppressed_cells\": 0, \"zeros\": "
+                  "\"released\", \"protection\": 3, \"dominance\": \"off\", "
+                  "\"project\": null}, \"nodes\": [{\"node\": "
                   "\"trust\", \"status\": \"ok\", \"ms\": 3}, {\"node\": \"council\", "
                   "\"status\": \"ok\", \"ms\": 4}]}\n");
 }
@@ -262,7 +268,9 @@ Test(client_render, json_partial_lists_missing_nodes_after_nodes)
                   "\"count_persons\", \"group_by\": [\"ward\"], \"rows\": [{\"group\": "
                   "{\"ward\": \"Abbey\"}, \"value\": 40, \"suppressed\": false}], "
                   "\"total\": {\"value\": 40, \"suppressed\": false}, \"disclosure\": "
-                  "{\"threshold\": 7, \"rounding\": 5, \"suppressed_cells\": 0}, "
+                  "{\"threshold\": 7, \"rounding\": 5, \"suppressed_cells\": 0, \"zeros\": "
+                  "\"released\", \"protection\": 3, \"dominance\": \"off\", "
+                  "\"project\": null}, "
                   "\"nodes\": [{\"node\": \"trust\", \"status\": \"ok\", \"ms\": 12}, "
                   "{\"node\": \"council\", \"status\": \"timeout\", \"ms\": 5000}, "
                   "{\"node\": \"charity\", \"status\": \"ok\", \"ms\": 9}, {\"node\": "
@@ -286,7 +294,9 @@ Test(client_render, json_escapes_group_values_and_names)
                   "\\u0001\\u001f\x7f Ynys M\xc3\xb4n\"}, \"value\": 10, \"suppressed\": "
                   "false}], \"total\": {\"value\": 10, \"suppressed\": false}, "
                   "\"disclosure\": {\"threshold\": 7, \"rounding\": 5, "
-                  "\"suppressed_cells\": 0}, \"nodes\": []}\n");
+                  "\"suppressed_cells\": 0, \"zeros\": "
+                  "\"released\", \"protection\": 3, \"dominance\": \"off\", "
+                  "\"project\": null}, \"nodes\": []}\n");
 }
 
 Test(client_render, json_escapes_reason)
@@ -331,7 +341,9 @@ Test(client_render, json_value_kinds)
                   "\"suppressed\": false}], "
                   "\"total\": {\"value\": 1000000.0, \"suppressed\": false}, "
                   "\"disclosure\": {\"threshold\": 7, \"rounding\": 5, "
-                  "\"suppressed_cells\": 0}, \"nodes\": []}\n");
+                  "\"suppressed_cells\": 0, \"zeros\": "
+                  "\"released\", \"protection\": 3, \"dominance\": \"off\", "
+                  "\"project\": null}, \"nodes\": []}\n");
 }
 
 Test(client_render, suppressed_cell_value_is_never_rendered)
@@ -364,7 +376,105 @@ Test(client_render, json_absent_total_and_disclosure_read_as_defaults)
                   "{\"query_id\": \"q8\", \"status\": \"released\", \"measure\": "
                   "\"count_records\", \"group_by\": [], \"rows\": [], \"total\": "
                   "{\"value\": null, \"suppressed\": false}, \"disclosure\": {\"threshold\": "
-                  "0, \"rounding\": 0, \"suppressed_cells\": 0}, \"nodes\": []}\n");
+                  "0, \"rounding\": 0, \"suppressed_cells\": 0, \"zeros\": "
+                  "\"released\", \"protection\": 0, \"dominance\": \"off\", "
+                  "\"project\": null}, \"nodes\": []}\n");
+}
+
+/* A result under a project with every rule beyond the defaults in force. */
+static Hearth__QueryResult *strict_example(const char *measure, bool dp)
+{
+    Hearth__QueryResult *r = result_new("q9", HEARTH__QUERY_STATUS__STATUS_RELEASED, measure);
+    r->total = cell_new(val_int(120), false, 0);
+    result_disclosure(r, 10, 10, 0);
+    r->disclosure->zeros_disclosive = true;
+    r->disclosure->protection = 4;
+    r->disclosure->dominance = hearth_strdup("n,k 2 85");
+    r->disclosure->project = hearth_strdup("audit");
+    if (dp) {
+        r->disclosure->dp_epsilon = hearth_strdup("0.5");
+        r->disclosure->dp_budget_remaining = hearth_strdup("1.5");
+    }
+    return r;
+}
+
+Test(client_render, json_states_every_rule_applied_and_dp_last)
+{
+    expect_render(strict_example("count_persons", true), CLIENT_FORMAT_JSON,
+                  "{\"query_id\": \"q9\", \"status\": \"released\", \"measure\": "
+                  "\"count_persons\", \"group_by\": [], \"rows\": [], \"total\": "
+                  "{\"value\": 120, \"suppressed\": false}, \"disclosure\": {\"threshold\": "
+                  "10, \"rounding\": 10, \"suppressed_cells\": 0, \"zeros\": \"disclosive\", "
+                  "\"protection\": 4, \"dominance\": \"n,k 2 85\", \"project\": \"audit\", "
+                  "\"dp\": {\"epsilon\": \"0.5\", \"budget_remaining\": \"1.5\"}}, "
+                  "\"nodes\": []}\n");
+}
+
+Test(client_render, json_has_no_dp_object_without_noise)
+{
+    expect_render(strict_example("count_persons", false), CLIENT_FORMAT_JSON,
+                  "{\"query_id\": \"q9\", \"status\": \"released\", \"measure\": "
+                  "\"count_persons\", \"group_by\": [], \"rows\": [], \"total\": "
+                  "{\"value\": 120, \"suppressed\": false}, \"disclosure\": {\"threshold\": "
+                  "10, \"rounding\": 10, \"suppressed_cells\": 0, \"zeros\": \"disclosive\", "
+                  "\"protection\": 4, \"dominance\": \"n,k 2 85\", \"project\": \"audit\"}, "
+                  "\"nodes\": []}\n");
+}
+
+Test(client_render, json_escapes_the_disclosure_strings)
+{
+    Hearth__QueryResult *r = strict_example("count_persons", true);
+    free(r->disclosure->project);
+    r->disclosure->project = hearth_strdup("a\"b\n");
+    char *json = client_render_result(r, CLIENT_FORMAT_JSON);
+    cr_assert_not_null(json);
+    cr_expect_not_null(strstr(json, "\"project\": \"a\\\"b\\n\""), "%s", json);
+    free(json);
+    result_free(r);
+}
+
+Test(client_render, table_footer_states_the_rules_beyond_the_defaults)
+{
+    /* A count: zeros and noise are stated; the dominance rule, which acts
+     * on sums and means only, is not. */
+    expect_render(strict_example("count_persons", true), CLIENT_FORMAT_TABLE,
+                  "       count_persons\n"
+                  "-----  -------------\n"
+                  "Total            120\n"
+                  "\n"
+                  "Counts 1\u201310 suppressed; released counts rounded to the nearest 10; "
+                  "0 cell(s) suppressed.\n"
+                  "Zeros hidden like small counts.\n"
+                  "Counts include random noise (differential privacy, epsilon 0.5 on each "
+                  "count); privacy budget left for project audit: 1.5.\n"
+                  "query q9\n");
+}
+
+Test(client_render, table_footer_states_the_dominance_rule_for_sums)
+{
+    expect_render(strict_example("sum", false), CLIENT_FORMAT_TABLE,
+                  "       sum\n"
+                  "-----  ---\n"
+                  "Total  120\n"
+                  "\n"
+                  "Cells behind 1\u201310 people suppressed; sums rounded to the nearest 10; "
+                  "0 cell(s) suppressed.\n"
+                  "Zeros hidden like small counts.\n"
+                  "Cells dominated by a few contributors suppressed (dominance rule n,k 2 "
+                  "85).\n"
+                  "query q9\n");
+}
+
+Test(client_render, table_footer_is_unchanged_under_the_default_rules)
+{
+    Hearth__QueryResult *r = brief_example();
+    char *out = client_render_result(r, CLIENT_FORMAT_TABLE);
+    cr_assert_not_null(out);
+    cr_expect_null(strstr(out, "Zeros"));
+    cr_expect_null(strstr(out, "noise"));
+    cr_expect_null(strstr(out, "dominan"));
+    free(out);
+    result_free(r);
 }
 
 /* --- CSV ----------------------------------------------------------------- */
@@ -538,7 +648,9 @@ Test(client_render, json_places_linkage_after_disclosure)
                   "{\"group\": {\"ward\": \"Priory\"}, \"value\": null, \"suppressed\": "
                   "true}], \"total\": {\"value\": 1405, \"suppressed\": false}, "
                   "\"disclosure\": {\"threshold\": 7, \"rounding\": 5, "
-                  "\"suppressed_cells\": 1}, \"linkage\": {\"nhs_number_only\": "
+                  "\"suppressed_cells\": 1, \"zeros\": "
+                  "\"released\", \"protection\": 3, \"dominance\": \"off\", "
+                  "\"project\": null}, \"linkage\": {\"nhs_number_only\": "
                   "{\"value\": 120, \"suppressed\": false}, \"dob_sex_postcode_only\": "
                   "{\"value\": 35, \"suppressed\": false}, \"both\": {\"value\": 400, "
                   "\"suppressed\": false}, \"not_linked\": {\"value\": null, "
