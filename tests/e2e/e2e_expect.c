@@ -1,4 +1,5 @@
 #include "e2e_expect.h"
+#include "gw_result.h"
 
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -337,37 +338,106 @@ static void accumulate(const e2e_hit_t *h, size_t n, e2e_cell_t *c)
     }
 }
 
-static bool is_small(uint64_t n)
+bool e2e_small(const gw_sdc_policy_t *policy, uint64_t judged)
 {
-    return n >= 1 && n <= E2E_THRESHOLD;
+    return judged == 0 ? policy->zeros_disclosive : judged <= policy->threshold;
 }
 
-/* The brief's rules: primary, then secondary, as in the header comment. */
-static void disclose(e2e_table_t *t, e2e_measure_t m)
+/* The position of key among vals[0..n) (sorted by key_cmp, distinct),
+ * which holds it. */
+static size_t key_index(const char *const *vals, size_t n, const char *key)
 {
-    size_t hidden = 0;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(vals[mid], key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    cr_assert_lt(lo, n);
+    return lo;
+}
+
+static int key_ptr_cmp(const void *a, const void *b)
+{
+    return key_cmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The disclosure rules of the header comment: the primary rule from the
+ * brief, the secondary pattern from gw_sdc on the table's full grid. */
+static void disclose(e2e_table_t *t, e2e_measure_t m, const gw_sdc_policy_t *policy)
+{
+    t->policy = *policy;
+    bool sums = m == E2E_SUM || m == E2E_MEAN;
+    bool *primary = calloc(t->n + 1, sizeof *primary);
+    cr_assert_not_null(primary);
     for (size_t i = 0; i <= t->n; i++) {
         e2e_cell_t *c = i < t->n ? &t->cells[i] : &t->total;
         c->judged = m == E2E_RECORDS ? c->records : c->persons;
-        c->suppressed = is_small(c->judged);
-        t->primary += c->suppressed;
-        hidden += c->suppressed && i < t->n;
+        primary[i] = e2e_small(policy, c->judged);
+        t->primary += primary[i];
     }
-    if (hidden == 1 && !t->total.suppressed) {
-        e2e_cell_t *pick = NULL;
-        for (size_t i = 0; i < t->n; i++) {
-            e2e_cell_t *c = &t->cells[i];
-            if (!c->suppressed && c->judged > 0 && (pick == NULL || c->judged < pick->judged))
-                pick = c;
-        }
-        if (pick == NULL)
-            pick = &t->total;
-        pick->suppressed = pick->secondary = true;
-        t->secondary++;
+    /* The grid: each group column's values that occur, in group order; a
+     * query without group columns is a table of no cells and its total. */
+    gw_sdc_table_t g = {.ndims = t->ngroup ? t->ngroup : 1};
+    const char **vals[3] = {NULL, NULL, NULL};
+    size_t grid = 1;
+    for (size_t k = 0; k < t->ngroup; k++) {
+        vals[k] = calloc(t->n + 1, sizeof *vals[k]);
+        cr_assert_not_null(vals[k]);
+        for (size_t i = 0; i < t->n; i++)
+            vals[k][i] = t->cells[i].key[k];
+        qsort(vals[k], t->n, sizeof *vals[k], key_ptr_cmp);
+        size_t distinct = 0;
+        for (size_t i = 0; i < t->n; i++)
+            if (distinct == 0 || key_cmp(vals[k][distinct - 1], vals[k][i]) != 0)
+                vals[k][distinct++] = vals[k][i];
+        g.size[k] = distinct;
+        grid *= distinct;
+        cr_assert_leq(grid, GW_SDC_MAX_GRID, "a grid this large is refused before any check");
     }
+    if (t->ngroup == 0)
+        grid = g.size[0] = 0;
+    g.cells = calloc(grid + 1, sizeof *g.cells);
+    cr_assert_not_null(g.cells);
+    size_t *at = calloc(t->n + 1, sizeof *at);
+    cr_assert_not_null(at);
+    for (size_t i = 0; i < t->n; i++) {
+        for (size_t k = 0; k < t->ngroup; k++)
+            at[i] = at[i] * g.size[k] + key_index(vals[k], g.size[k], t->cells[i].key[k]);
+        g.cells[at[i]].count = t->cells[i].judged;
+    }
+    g.total.count = t->total.judged;
+    /* SUM and MEAN tables show sums, which rounding the counts does not
+     * hide: the gateway checks their pattern with counts taken as exact. */
+    gw_sdc_policy_t check = *policy;
+    if (sums)
+        check.rounding = 1;
+    (void)gw_sdc_apply_table(&check, &g);
+    t->refused = g.unprotected > 0;
+    for (size_t i = 0; i <= t->n; i++) {
+        e2e_cell_t *c = i < t->n ? &t->cells[i] : &t->total;
+        const gw_sdc_cell_t *s = i < t->n ? &g.cells[at[i]] : &g.total;
+        /* gw_sdc keeps the brief's primary rule; a difference here is a
+         * wrong true count or a wrong policy, not a pattern to accept. */
+        cr_assert(!primary[i] || s->suppressed, "a cell judged on %" PRIu64 " is released",
+                  c->judged);
+        c->suppressed = s->suppressed;
+        c->secondary = s->suppressed && !primary[i];
+        cr_assert_eq(s->secondary, c->secondary, "gw_sdc and the brief disagree on whether "
+                     "a cell judged on %" PRIu64 " is small", c->judged);
+        t->secondary += c->secondary;
+    }
+    for (size_t k = 0; k < t->ngroup; k++)
+        free(vals[k]);
+    free(g.cells);
+    free(at);
+    free(primary);
 }
 
-void e2e_expected(e2e_data_t *d, const e2e_spec_t *spec, e2e_table_t *t)
+void e2e_expected(e2e_data_t *d, const e2e_spec_t *spec, const gw_sdc_policy_t *policy,
+                  e2e_table_t *t)
 {
     memset(t, 0, sizeof *t);
     while (t->ngroup < 3 && spec->group[t->ngroup])
@@ -432,7 +502,26 @@ void e2e_expected(e2e_data_t *d, const e2e_spec_t *spec, e2e_table_t *t)
     qsort_r(all, nhits, sizeof *all, hit_cmp, &none);
     accumulate(all, nhits, &t->total);
     free(all);
-    disclose(t, spec->measure);
+    disclose(t, spec->measure, policy);
+}
+
+bool e2e_isolates_few(const e2e_table_t *a, const e2e_table_t *b)
+{
+    cr_assert_eq(a->ngroup, b->ngroup);
+    uint32_t threshold = a->policy.threshold;
+    bool few = false;
+    size_t i = 0, j = 0;
+    while (i < a->n || j < b->n) {
+        int c = i == a->n ? 1 : j == b->n ? -1 : keys_cmp(a->cells[i].key, b->cells[j].key,
+                                                           a->ngroup);
+        uint64_t x = c <= 0 ? a->cells[i++].judged : 0;
+        uint64_t y = c >= 0 ? b->cells[j++].judged : 0;
+        uint64_t d = x > y ? x - y : y - x;
+        few |= d >= 1 && d <= threshold;
+    }
+    uint64_t x = a->total.judged, y = b->total.judged;
+    uint64_t d = x > y ? x - y : y - x;
+    return few || (d >= 1 && d <= threshold);
 }
 
 const e2e_cell_t *e2e_hit_cell(const e2e_table_t *t, const e2e_hit_t *h)
@@ -446,18 +535,20 @@ int64_t e2e_round_to(int64_t x, int64_t base)
     return (x + base / 2) / base * base;
 }
 
-void e2e_value_text(const e2e_spec_t *spec, const e2e_cell_t *c, char out[48])
+void e2e_value_text(const e2e_spec_t *spec, const e2e_table_t *t, const e2e_cell_t *c,
+                    char out[48])
 {
+    int64_t base = t->policy.rounding > 1 ? (int64_t)t->policy.rounding : 1;
     out[0] = '\0';
     if (c->suppressed)
         return;
     switch (spec->measure) {
     case E2E_RECORDS:
     case E2E_PERSONS:
-        snprintf(out, 48, "%" PRId64, e2e_round_to((int64_t)c->judged, E2E_ROUNDING));
+        snprintf(out, 48, "%" PRId64, e2e_round_to((int64_t)c->judged, base));
         return;
     case E2E_SUM: {
-        int64_t units = e2e_round_to(c->sum, E2E_ROUNDING * 10) / 10;
+        int64_t units = e2e_round_to(c->sum, base * 10) / 10;
         snprintf(out, 48, spec->decimal ? "%" PRId64 ".0" : "%" PRId64, units);
         return;
     }
@@ -504,12 +595,12 @@ char *e2e_expected_csv(const e2e_spec_t *spec, const e2e_table_t *t)
             e2e_put_csv_field(f, t->cells[i].key[g] ? t->cells[i].key[g] : "", true);
             fputc(',', f);
         }
-        e2e_value_text(spec, &t->cells[i], v);
+        e2e_value_text(spec, t, &t->cells[i], v);
         fprintf(f, "%s,%s\n", v, t->cells[i].suppressed ? "true" : "false");
     }
     for (size_t g = 0; g < t->ngroup; g++)
         fputs(g == 0 ? "Total," : ",", f);
-    e2e_value_text(spec, &t->total, v);
+    e2e_value_text(spec, t, &t->total, v);
     fprintf(f, "%s,%s\n", v, t->total.suppressed ? "true" : "false");
     fclose(f);
     return text;
@@ -529,15 +620,90 @@ void e2e_show(const e2e_spec_t *spec, const e2e_table_t *t)
                 " judged %" PRIu64 "%s%s\n", c->records, c->persons, c->sum, c->judged,
                 c->suppressed ? " SUPPRESSED" : "", c->secondary ? " (secondary)" : "");
     }
+    if (t->refused)
+        fprintf(stderr, "  REFUSED: a hidden cell stays pinned whatever is hidden\n");
+}
+
+void e2e_json_policy(const char *json, gw_sdc_policy_t *policy, uint64_t *suppressed_cells)
+{
+    const char *at = strstr(json, "\"disclosure\": {");
+    cr_assert_not_null(at, "no disclosure section in\n%s", json);
+    unsigned threshold = 0, rounding = 0, protection = 0;
+    unsigned long long suppressed = 0;
+    char zeros[16] = "", dominance[32] = "";
+    int used = 0;
+    int n = sscanf(at, "\"disclosure\": {\"threshold\": %u, \"rounding\": %u, "
+                   "\"suppressed_cells\": %llu, \"zeros\": \"%15[a-z]\", \"protection\": %u, "
+                   "\"dominance\": \"%31[^\"]\", \"project\": %n", &threshold, &rounding,
+                   &suppressed, zeros, &protection, dominance, &used);
+    cr_assert(n == 6 && used > 0, "the disclosure section is not as client_render writes it:"
+              "\n%s", at);
+    cr_assert(strcmp(zeros, "released") == 0 || strcmp(zeros, "disclosive") == 0,
+              "\"zeros\": \"%s\"", zeros);
+    cr_assert_str_eq(dominance, "off", "this module does not model the dominance rule");
+    const char *p = at + used;
+    if (strncmp(p, "null", 4) == 0) {
+        p += 4;
+    } else {
+        cr_assert_eq(*p, '"', "\"project\" is neither a name nor null:\n%s", at);
+        p = strchr(p + 1, '"');
+        cr_assert_not_null(p);
+        p++;
+    }
+    cr_assert_eq(*p, '}', "noise was added (or a key this module does not know):\n%s", at);
+    *policy = (gw_sdc_policy_t){.threshold = threshold, .rounding = rounding,
+                                .zeros_disclosive = strcmp(zeros, "disclosive") == 0,
+                                .protection = protection};
+    *suppressed_cells = suppressed;
+}
+
+/* The "reason" of a JSON refusal; caller frees. */
+static char *json_reason(const char *json)
+{
+    const char *at = strstr(json, "\"reason\": \"");
+    if (at == NULL)
+        return e2e_asprintf("(none)");
+    at += strlen("\"reason\": \"");
+    return e2e_asprintf("%.*s", (int)strcspn(at, "\""), at);
 }
 
 void e2e_check(e2e_data_t *d, const char *config, const e2e_spec_t *spec, e2e_table_t *t)
 {
-    e2e_expected(d, spec, t);
-    e2e_show(spec, t);
-    char *want = e2e_expected_csv(spec, t);
+    /* JSON first, for the policy the gateway says it applied (and, when
+     * the table is released, the number of cells it hid); then the CSV is
+     * compared byte for byte. An identical question asked twice is no
+     * differencing pair. */
     e2e_result_t r;
-    int status = e2e_query(config, "csv", spec->sql, &r);
+    int status = e2e_query(config, "json", spec->sql, &r);
+    gw_sdc_policy_t policy;
+    gw_sdc_policy_default(&policy);
+    uint64_t reported = 0;
+    if (status == 0)
+        e2e_json_policy(r.out, &policy, &reported);
+    e2e_expected(d, spec, &policy, t);
+    e2e_show(spec, t);
+    if (t->refused) {
+        char *reason = json_reason(r.out);
+        cr_expect_eq(status, 3, "hearth query exited %d for\n  %s\n(a table whose small cell "
+                     "the margins pin should be refused)\nstdout: %s\nstderr: %s", status,
+                     spec->sql, r.out, r.err);
+        cr_expect_str_eq(reason, GW_RESULT_UNPROTECTABLE, "for\n  %s", spec->sql);
+        free(reason);
+        e2e_result_free(&r);
+        return;
+    }
+    cr_expect_eq(status, 0, "hearth query --format json exited %d for\n  %s\nstdout: %s\n"
+                 "stderr: %s", status, spec->sql, r.out, r.err);
+    e2e_result_free(&r);
+    if (status != 0)
+        return;
+    size_t hidden = t->total.suppressed;
+    for (size_t i = 0; i < t->n; i++)
+        hidden += t->cells[i].suppressed;
+    cr_expect_eq(reported, hidden, "hearth says it hid %" PRIu64 " cells, expected %zu, for\n"
+                 "  %s", reported, hidden, spec->sql);
+    char *want = e2e_expected_csv(spec, t);
+    status = e2e_query(config, "csv", spec->sql, &r);
     cr_expect_eq(status, 0, "hearth query exited %d for\n  %s\nstdout: %s\nstderr: %s", status,
                  spec->sql, r.out, r.err);
     if (status == 0)
@@ -551,5 +717,7 @@ void e2e_check_plain(e2e_data_t *d, const char *config, const e2e_spec_t *spec)
 {
     e2e_table_t t;
     e2e_check(d, config, spec, &t);
+    cr_expect(!t.refused, "the table of\n  %s\ncannot be protected; this question proves "
+              "only its refusal", spec->sql);
     e2e_table_free(&t);
 }

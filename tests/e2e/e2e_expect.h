@@ -6,19 +6,28 @@
  * A test writes each question twice: once as SQL for hearth, once as an
  * e2e_spec_t whose WHERE is a C function over a parsed row with SQL's
  * three-valued logic, and whose EXISTS sub-selects are datasets with their
- * own WHERE. The disclosure rules are written here again from the brief:
+ * own WHERE. The disclosure rules, under the policy the result's JSON says
+ * was applied:
  *
  *   - a cell is judged on its records (COUNT(*)) or its persons
  *     (COUNT(PERSONS); for SUM and MEAN the persons among the records whose
  *     measure column is not NULL); over a UNION, records add up, and
  *     persons are the largest of the datasets' persons in that cell unless
  *     the query is linked, when each person counts once;
- *   - judged counts 1..7 are suppressed; when exactly one cell is suppressed
- *     and the total is released, the unsuppressed cell with the smallest
- *     non-zero judged count is suppressed too (the first in group order on
- *     a tie), or the total when there is none;
- *   - counts and SUMs are rounded to the nearest 5; a MEAN is the sum over
- *     the non-NULL records, to one decimal place (halves up).
+ *   - primary suppression, written here again from the brief: judged
+ *     counts 1..threshold are hidden (and 0 when zeros are disclosive);
+ *   - secondary suppression is not written again: the attacker check is
+ *     gateway/gw_sdc's own (proved by its unit and property tests), called
+ *     here on the grid this module computes from the extracts, laid out as
+ *     the gateway lays it out (each group column's values that occur, row-
+ *     major, the last column fastest, a combination that does not occur
+ *     counting 0), and for SUM and MEAN checked as if counts were released
+ *     exactly (rounding 1), as the gateway checks them. So these tests prove
+ *     the true counts and the wiring; a table the check cannot protect is
+ *     expected to be refused;
+ *   - counts and SUMs are rounded to the nearest multiple of the rounding
+ *     base (halves up); a MEAN is the sum over the non-NULL records, to one
+ *     decimal place (halves up).
  *
  * A query is linked when it has an EXISTS, or is COUNT(PERSONS) over a
  * UNION (docs/design/linkage.md). A person satisfies EXISTS atom i when one
@@ -37,15 +46,13 @@
 #define E2E_EXPECT_H
 
 #include "e2e_util.h"
+#include "gw_sdc.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-/* The brief's disclosure defaults. */
-#define E2E_THRESHOLD 7u
-#define E2E_ROUNDING 5
 /* Datasets one e2e_data_t loads. */
 #define E2E_MAX_DS 8
 /* EXISTS sub-selects in one question (the gateway's limit). */
@@ -192,11 +199,14 @@ typedef struct {
 typedef struct {
     size_t ngroup;
     bool linked;
+    gw_sdc_policy_t policy;   /* the rules the table was worked out under */
     e2e_cell_t *cells;        /* owned, in group order */
     size_t n;
     e2e_cell_t total;
-    size_t primary;           /* cells (total included) with judged 1..7 */
-    size_t secondary;         /* cells suppressed only to protect another */
+    size_t primary;           /* cells (total included) the primary rule hides */
+    size_t secondary;         /* cells (total included) hidden only to protect another */
+    bool refused;             /* the attacker check leaves a hidden cell pinned
+                               * whatever is hidden: the gateway must refuse */
     e2e_hit_t *hits;          /* owned, in group order */
     size_t nhits;
 } e2e_table_t;
@@ -220,9 +230,20 @@ bool e2e_atom_matches(const e2e_exists_t *x, const e2e_row_t *r);
 /* The identity record `record` of ds counts under for spec. */
 uint64_t e2e_identity(const e2e_spec_t *spec, const e2e_ds_t *ds, size_t record);
 
-/* Computes the released table for spec from the extracts into *t (free
- * with e2e_table_free). */
-void e2e_expected(e2e_data_t *d, const e2e_spec_t *spec, e2e_table_t *t);
+/* Whether the primary rule of policy hides a cell judged on judged. */
+bool e2e_small(const gw_sdc_policy_t *policy, uint64_t judged);
+
+/* Computes the released table for spec from the extracts, under policy,
+ * into *t (free with e2e_table_free). */
+void e2e_expected(e2e_data_t *d, const e2e_spec_t *spec, const gw_sdc_policy_t *policy,
+                  e2e_table_t *t);
+
+/* Whether a and b (tables of the same group columns, a's policy) would
+ * single out a few people if both were released: some cell, or the total,
+ * whose judged counts differ by 1..threshold (a cell one table does not
+ * list counting 0). When two questions' WHERE differ by exactly one
+ * conjunct, this is when the gateway refuses the second (gw_diff.h). */
+bool e2e_isolates_few(const e2e_table_t *a, const e2e_table_t *b);
 
 /* The cell hit h counts in (the total when there is no GROUP BY). */
 const e2e_cell_t *e2e_hit_cell(const e2e_table_t *t, const e2e_hit_t *h);
@@ -230,8 +251,10 @@ const e2e_cell_t *e2e_hit_cell(const e2e_table_t *t, const e2e_hit_t *h);
 /* Nearest multiple of base, halves up (x >= 0, asserted). */
 int64_t e2e_round_to(int64_t x, int64_t base);
 
-/* The released value of c as hearth's CSV shows it ("" when suppressed). */
-void e2e_value_text(const e2e_spec_t *spec, const e2e_cell_t *c, char out[48]);
+/* The released value of c, a cell or the total of t, as hearth's CSV shows
+ * it ("" when suppressed). */
+void e2e_value_text(const e2e_spec_t *spec, const e2e_table_t *t, const e2e_cell_t *c,
+                    char out[48]);
 
 /* hearth's CSV for the table: header, one line per cell, then the total.
  * Caller frees. */
@@ -245,13 +268,24 @@ void e2e_put_csv_field(FILE *f, const char *s, bool first);
  * standard error, to help choose questions whose tables exercise a rule. */
 void e2e_show(const e2e_spec_t *spec, const e2e_table_t *t);
 
-/* Computes spec's table into *t (caller frees), asks spec->sql of the
- * partnership whose client configuration is config, and expects (criterion
- * expectations, so that one run reports every question a test gets wrong)
- * that hearth exits 0 and releases exactly the expected CSV. */
+/* Reads the "disclosure" section of a released JSON result into *policy
+ * (threshold, rounding, zeros, protection) and *suppressed_cells; asserts
+ * the section is there, in client_render's key order, with the dominance
+ * rule off and no noise added (this module models neither). */
+void e2e_json_policy(const char *json, gw_sdc_policy_t *policy, uint64_t *suppressed_cells);
+
+/* Asks spec->sql of the partnership whose client configuration is config
+ * as JSON, computes spec's table into *t (caller frees) under the policy
+ * that result states (the defaults when it is not released), and expects
+ * (criterion expectations, so that one run reports every question a test
+ * gets wrong): when the table can be protected, exit 0, the expected
+ * number of suppressed cells, and exactly the expected CSV when asked
+ * again as CSV; when it cannot (t->refused), exit 3 with the gateway's
+ * reason for that. */
 void e2e_check(e2e_data_t *d, const char *config, const e2e_spec_t *spec, e2e_table_t *t);
 
-/* e2e_check for a question whose table need not exercise anything special. */
+/* e2e_check for a question whose table need not exercise anything special,
+ * but must be released. */
 void e2e_check_plain(e2e_data_t *d, const char *config, const e2e_spec_t *spec);
 
 #endif

@@ -3,11 +3,15 @@
  * sockets) and asked real questions through `hearth query`.
  *
  * Every released table is checked cell by cell against one computed here,
- * independently of hearth: from the generator's extract and its truth file
- * (which maps every row to its true person), with the disclosure rules
- * implemented again in this file. Criterion runs each test in its own
- * process and has no once-per-suite fixture, so each test starts its own
- * sandbox; a sandbox of 3000 people is ready in about a second under ASan. */
+ * independently of hearth: true counts from the generator's extract and its
+ * truth file (which maps every row to its true person), primary suppression
+ * and rounding written again from the brief, and the secondary pattern from
+ * gw_sdc's attacker check run on those true counts under the policy the
+ * result's JSON states (gw_sdc is proved by its own tests; these prove the
+ * counts and the wiring). Criterion runs each test in its own process and
+ * has no once-per-suite fixture, so each test starts its own sandbox; a
+ * sandbox of 3000 people is ready in about a second under ASan. */
+#include "e2e_expect.h"
 #include "e2e_util.h"
 
 #include <criterion/criterion.h>
@@ -21,9 +25,6 @@
 
 #define PEOPLE 3000u
 #define SEED 7ul
-/* The brief's defaults: counts 1..THRESHOLD suppressed, the rest rounded. */
-#define THRESHOLD 7u
-#define ROUNDING 5u
 
 #define Q_RECORDS_BY_WARD "SELECT ward, COUNT(*) FROM trust.ae_attendances GROUP BY ward"
 #define Q_FALLS_65_PLUS                                                                    \
@@ -33,10 +34,19 @@
     "SELECT ward, COUNT(PERSONS) FROM council.housing WHERE tenure = 'social' AND "        \
     "damp_reported = 'Y' GROUP BY ward"
 /* Chosen by computing: with seed 7 one ward has 4 such people (primary
- * suppression) and the smallest other ward must then be hidden too. */
+ * suppression); the seven wards released beside it and the total, each
+ * rounded to 5, leave it anywhere in far more than the 3 values of 1..7
+ * protection asks, so nothing else is hidden. */
 #define Q_FALLS_75_PLUS                                                                    \
     "SELECT ward, COUNT(PERSONS) FROM trust.ae_attendances WHERE age_band = '75+' AND "    \
     "diagnosis_group = 'falls' GROUP BY ward"
+/* Chosen by computing: with seed 7 the owner-occupiers of Riverside are 87
+ * without damp and 7 with it. Released beside the total (94, released as
+ * 95), the 87 (released as 85) would pin the 7 to 6..14, only 2 values of
+ * 1..7: the 87 is hidden too. */
+#define Q_RIVERSIDE_OWNERS_DAMP                                                            \
+    "SELECT damp_reported, COUNT(PERSONS) FROM council.housing WHERE ward = 'Riverside' "  \
+    "AND tenure = 'owner_occupied' GROUP BY damp_reported"
 
 /* --- the test's partnership ------------------------------------------------- */
 
@@ -137,6 +147,18 @@ static char *query_released(const char *format, const char *sql)
     return out;
 }
 
+/* The rules the gateway states it applied to sql's answer (asked as JSON;
+ * it must be released). */
+static gw_sdc_policy_t policy_of(const char *sql)
+{
+    char *json = query_released("json", sql);
+    gw_sdc_policy_t policy;
+    uint64_t suppressed;
+    e2e_json_policy(json, &policy, &suppressed);
+    free(json);
+    return policy;
+}
+
 /* --- the expected table, computed independently ------------------------------ */
 
 typedef struct {
@@ -161,43 +183,32 @@ static void table_free(table_t *t)
     memset(t, 0, sizeof *t);
 }
 
-static uint64_t round_to(uint64_t count, uint64_t base)
+/* The rules under policy: the brief's primary rule and rounding, written
+ * here; the secondary pattern from gw_sdc on the table as the gateway lays
+ * it out (one group column: the values that occur, in byte order). */
+static void disclose(table_t *t, const gw_sdc_policy_t *policy)
 {
-    return (count + base / 2) / base * base;
-}
-
-static bool small(uint64_t count)
-{
-    return count >= 1 && count <= THRESHOLD;
-}
-
-/* The brief's rules, written here from the brief rather than taken from
- * the gateway: hide 1..7; if exactly one cell is hidden beside a released
- * total, hide also the smallest non-zero other cell (the first in group
- * order on a tie), or the total when there is none; round the rest. */
-static void disclose(table_t *t)
-{
-    size_t hidden = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        t->cells[i].suppressed = small(t->cells[i].count);
-        hidden += t->cells[i].suppressed;
-    }
-    t->total.suppressed = small(t->total.count);
-    if (hidden == 1 && !t->total.suppressed) {
-        cell_t *pick = NULL;
-        for (size_t i = 0; i < t->n; i++) {
-            cell_t *c = &t->cells[i];
-            if (!c->suppressed && c->count > 0 && (pick == NULL || c->count < pick->count))
-                pick = c;
-        }
-        if (pick == NULL)
-            pick = &t->total;
-        pick->suppressed = true;
-        pick->secondary = true;
-    }
+    gw_sdc_cell_t *grid = calloc(t->n + 1, sizeof *grid);
+    cr_assert_not_null(grid);
     for (size_t i = 0; i < t->n; i++)
-        t->cells[i].value = t->cells[i].suppressed ? 0 : round_to(t->cells[i].count, ROUNDING);
-    t->total.value = t->total.suppressed ? 0 : round_to(t->total.count, ROUNDING);
+        grid[i].count = t->cells[i].count;
+    gw_sdc_table_t g = {.ndims = 1, .size = {t->n}, .cells = grid,
+                        .total = {.count = t->total.count}};
+    (void)gw_sdc_apply_table(policy, &g);
+    cr_assert_eq(g.unprotected, 0, "the gateway would refuse this table");
+    for (size_t i = 0; i <= t->n; i++) {
+        cell_t *c = i < t->n ? &t->cells[i] : &t->total;
+        const gw_sdc_cell_t *s = i < t->n ? &grid[i] : &g.total;
+        bool primary = e2e_small(policy, c->count);
+        cr_assert(!primary || s->suppressed, "a cell of %" PRIu64 " is released", c->count);
+        c->suppressed = s->suppressed;
+        c->secondary = s->suppressed && !primary;
+        c->value = c->suppressed ? 0
+                                 : (uint64_t)e2e_round_to((int64_t)c->count,
+                                                          policy->rounding > 1 ? policy->rounding
+                                                                               : 1);
+    }
+    free(grid);
 }
 
 /* One condition: the row's column equals one of values (NULL-ended). */
@@ -277,8 +288,8 @@ static bool row_matches(const e2e_csv_row_t *row, const int *cols, const spec_t 
     return true;
 }
 
-/* Fills *t with the released table the brief's rules give for spec. */
-static void expected_table(const spec_t *spec, table_t *t)
+/* Fills *t with the released table the rules give for spec under policy. */
+static void expected_table(const spec_t *spec, const gw_sdc_policy_t *policy, table_t *t)
 {
     memset(t, 0, sizeof *t);
     char *path = e2e_asprintf("%s/%s/%s.csv", fx.data, spec->node, spec->dataset);
@@ -335,7 +346,7 @@ static void expected_table(const spec_t *spec, table_t *t)
     } else {
         t->total.count = nhits;
     }
-    disclose(t);
+    disclose(t, policy);
     free(all);
     free(hits);
     free(persons);
@@ -414,9 +425,11 @@ static void json_cell_tail(FILE *f, const cell_t *c)
         fprintf(f, "\"value\": %" PRIu64 ", \"suppressed\": false}", c->value);
 }
 
-/* The brief's JSON for a released one-node table, with the query id
+/* The brief's JSON for a released one-node table of the sandbox's project
+ * under policy (the dominance rule off, no noise), with the query id
  * written QID and each node's time 0. Caller frees. */
-static char *expected_json(const char *group_col, const table_t *t, const char *node)
+static char *expected_json(const char *group_col, const table_t *t, const char *node,
+                           const gw_sdc_policy_t *policy)
 {
     char *text = NULL;
     size_t len = 0;
@@ -437,7 +450,10 @@ static char *expected_json(const char *group_col, const table_t *t, const char *
     fputs("], \"total\": {", f);
     json_cell_tail(f, &t->total);
     fprintf(f, ", \"disclosure\": {\"threshold\": %u, \"rounding\": %u, \"suppressed_cells\": "
-            "%zu}, \"nodes\": [{\"node\": ", THRESHOLD, ROUNDING, suppressed_cells(t));
+            "%zu, \"zeros\": \"%s\", \"protection\": %u, \"dominance\": \"off\", "
+            "\"project\": \"sandbox\"}, \"nodes\": [{\"node\": ", policy->threshold,
+            policy->rounding, suppressed_cells(t),
+            policy->zeros_disclosive ? "disclosive" : "released", policy->protection);
     json_string(f, node);
     fputs(", \"status\": \"ok\", \"ms\": 0}]}\n", f);
     fclose(f);
@@ -483,7 +499,8 @@ static char *normalise_json(const char *json)
 
 static void check_query(const char *sql, const spec_t *spec, table_t *t)
 {
-    expected_table(spec, t);
+    gw_sdc_policy_t policy = policy_of(sql);
+    expected_table(spec, &policy, t);
     cr_assert_gt(t->n, 0, "the expected table is empty; the check would prove little");
     char *out = query_released("csv", sql);
     assert_csv_equals(out, spec->group, t);
@@ -516,7 +533,8 @@ Test(e2e_sandbox, falls_among_over_65s_counted_as_true_persons_by_ward)
     /* Persons, not attendances: several rows per person are in the extract. */
     spec.persons = false;
     table_t records;
-    expected_table(&spec, &records);
+    gw_sdc_policy_t policy = policy_of(Q_FALLS_65_PLUS);
+    expected_table(&spec, &policy, &records);
     cr_assert_lt(t.total.count, records.total.count);
     table_free(&records);
     table_free(&t);
@@ -539,24 +557,25 @@ Test(e2e_sandbox, damp_social_housing_counted_as_true_persons_by_ward)
 Test(e2e_sandbox, small_cell_is_suppressed_with_a_secondary_cell)
 {
     require_sandbox();
-    spec_t spec = {"trust", "ae_attendances", "ward", true,
-                   {{"age_band", {"75+", NULL}},
-                    {"diagnosis_group", {"falls", NULL}},
+    spec_t spec = {"council", "housing", "damp_reported", true,
+                   {{"ward", {"Riverside", NULL}},
+                    {"tenure", {"owner_occupied", NULL}},
                     {NULL, {NULL}}}};
     table_t t;
-    expected_table(&spec, &t);
+    gw_sdc_policy_t policy = policy_of(Q_RIVERSIDE_OWNERS_DAMP);
+    expected_table(&spec, &policy, &t);
     /* The data must exercise both rules, or the comparison below proves
      * less than its name says. */
     size_t primary = 0, secondary = 0;
     for (size_t i = 0; i < t.n; i++) {
-        primary += small(t.cells[i].count);
-        secondary += t.cells[i].secondary && t.cells[i].count > THRESHOLD;
+        primary += e2e_small(&policy, t.cells[i].count);
+        secondary += t.cells[i].secondary;
     }
-    cr_assert_eq(primary, 1, "expected exactly one ward with 1..7 such persons");
+    cr_assert_eq(primary, 1, "expected exactly one cell of 1..7 such persons");
     cr_assert_eq(secondary, 1, "expected exactly one cell hidden to protect it");
     cr_assert(!t.total.suppressed);
-    char *out = query_released("csv", Q_FALLS_75_PLUS);
-    assert_csv_equals(out, "ward", &t);
+    char *out = query_released("csv", Q_RIVERSIDE_OWNERS_DAMP);
+    assert_csv_equals(out, "damp_reported", &t);
     free(out);
     table_free(&t);
     stop_sandbox();
@@ -569,9 +588,18 @@ Test(e2e_sandbox, json_output_is_exact_apart_from_query_id_and_timings)
                    {{"age_band", {"75+", NULL}},
                     {"diagnosis_group", {"falls", NULL}},
                     {NULL, {NULL}}}};
+    /* The sandbox's project has the brief's defaults, and the JSON says
+     * so: threshold 7, rounding 5, zeros released, protection 3. */
+    gw_sdc_policy_t policy;
+    gw_sdc_policy_default(&policy);
     table_t t;
-    expected_table(&spec, &t);
-    char *expected = expected_json("ward", &t, "trust");
+    expected_table(&spec, &policy, &t);
+    size_t primary = 0;
+    for (size_t i = 0; i < t.n; i++)
+        primary += e2e_small(&policy, t.cells[i].count);
+    cr_assert_eq(primary, 1, "one ward of 1..7 such persons");
+    cr_assert_eq(suppressed_cells(&t), 1, "rounding alone protects it");
+    char *expected = expected_json("ward", &t, "trust", &policy);
     char *out = query_released("json", Q_FALLS_75_PLUS);
     char *got = normalise_json(out);
     cr_assert_str_eq(got, expected);
@@ -642,7 +670,8 @@ Test(e2e_sandbox, second_run_on_the_same_folder_gives_the_same_table)
                     {"diagnosis_group", {"falls", NULL}},
                     {NULL, {NULL}}}};
     table_t t;
-    expected_table(&spec, &t);
+    gw_sdc_policy_t policy = policy_of(Q_FALLS_65_PLUS);
+    expected_table(&spec, &policy, &t);
     assert_csv_equals(second, "ward", &t);
     /* A rerun keeps the partnership's keys. */
     char *pub_after = e2e_read_file(pub_path, 4096, NULL);
@@ -678,18 +707,22 @@ static unsigned long next_nhs_base(unsigned long *cursor)
     return (*cursor)++;
 }
 
-enum { AUDIOLOGY, CARDIOLOGY, DERMATOLOGY, ENT, ORTHOPAEDICS, CLINICS };
+enum { AUDIOLOGY, CARDIOLOGY, ENT, ORTHOPAEDICS, CLINICS };
 
 static const char *const CLINIC_NAMES[CLINICS] = {
-    "Audiology", "Cardiology", "Dermatology", "Ear, nose and throat", "Orthopaedics",
+    "Audiology", "Cardiology", "Ear, nose and throat", "Orthopaedics",
 };
 
-/* Persons per clinic: one clinic with 3 (primary suppression), two tied at
- * 9 (the first in byte order takes the secondary suppression), the rest
- * at 8 or more. Person 0 also visits Orthopaedics, so it counts there too
- * and the total of distinct persons is one less than the sum. */
-static const unsigned CLINIC_PERSONS[CLINICS] = {3, 9, 9, 14, 22};
-#define HANDMADE_PERSONS 57
+/* Persons per clinic: Audiology 7 (primary suppression); Cardiology and
+ * ENT tied at 12; Orthopaedics 16, and 17 with person 0, who also visits
+ * it, so the total of distinct persons (47) is one less than the sum of
+ * the cells (48). The attacker check takes the analyst to know that sum to
+ * within rounding (48..52, as it would be for records); with the others
+ * released as 10 (8..12), 10 and 15 (13..17) it pins Audiology at 7 or
+ * more, only 1 value of 1..7. So a partner is hidden: the smallest
+ * released clinic, of the two tied the first in byte order. */
+static const unsigned CLINIC_PERSONS[CLINICS] = {7, 12, 12, 16};
+#define HANDMADE_PERSONS 47
 
 typedef struct {
     unsigned long nhs;  /* 9-digit base */
@@ -849,12 +882,11 @@ Test(e2e_handmade, messy_extract_links_people_and_suppresses_primary_and_seconda
     char *out = query_released("csv", Q_CLINIC_PERSONS);
     cr_assert_str_eq(out,
                      "clinic,value,suppressed\n"
-                     "Audiology,,true\n"           /* 3 persons: primary */
-                     "Cardiology,,true\n"          /* 9, tied with Dermatology: secondary */
-                     "Dermatology,10,false\n"      /* 9 */
-                     "\"Ear, nose and throat\",15,false\n" /* 14 */
-                     "Orthopaedics,25,false\n"     /* 23, person 0 included */
-                     "Total,55,false\n");          /* 57 distinct persons */
+                     "Audiology,,true\n"           /* 7 persons: primary */
+                     "Cardiology,,true\n"          /* 12, tied with ENT: secondary */
+                     "\"Ear, nose and throat\",10,false\n" /* 12 */
+                     "Orthopaedics,15,false\n"     /* 17, person 0 included */
+                     "Total,45,false\n");          /* 47 distinct persons */
     free(out);
 
     out = query_released("json", Q_CLINIC_PERSONS);
@@ -864,12 +896,13 @@ Test(e2e_handmade, messy_extract_links_people_and_suppresses_primary_and_seconda
         "\"group_by\": [\"clinic\"], \"rows\": ["
         "{\"group\": {\"clinic\": \"Audiology\"}, \"value\": null, \"suppressed\": true}, "
         "{\"group\": {\"clinic\": \"Cardiology\"}, \"value\": null, \"suppressed\": true}, "
-        "{\"group\": {\"clinic\": \"Dermatology\"}, \"value\": 10, \"suppressed\": false}, "
-        "{\"group\": {\"clinic\": \"Ear, nose and throat\"}, \"value\": 15, "
+        "{\"group\": {\"clinic\": \"Ear, nose and throat\"}, \"value\": 10, "
         "\"suppressed\": false}, "
-        "{\"group\": {\"clinic\": \"Orthopaedics\"}, \"value\": 25, \"suppressed\": false}], "
-        "\"total\": {\"value\": 55, \"suppressed\": false}, "
-        "\"disclosure\": {\"threshold\": 7, \"rounding\": 5, \"suppressed_cells\": 2}, "
+        "{\"group\": {\"clinic\": \"Orthopaedics\"}, \"value\": 15, \"suppressed\": false}], "
+        "\"total\": {\"value\": 45, \"suppressed\": false}, "
+        "\"disclosure\": {\"threshold\": 7, \"rounding\": 5, \"suppressed_cells\": 2, "
+        "\"zeros\": \"released\", \"protection\": 3, \"dominance\": \"off\", "
+        "\"project\": \"sandbox\"}, "
         "\"nodes\": [{\"node\": \"clinic\", \"status\": \"ok\", \"ms\": 0}]}\n");
     free(got);
     free(out);
@@ -893,9 +926,10 @@ Test(e2e_handmade, records_count_every_stored_row_of_the_messy_extract)
         t.cells[t.n++].count = handmade_records[c];
         t.total.count += handmade_records[c];
     }
-    disclose(&t);
-    char *out = query_released("csv", "SELECT clinic, COUNT(*) FROM clinic.visits "
-                                      "GROUP BY clinic");
+    const char *sql = "SELECT clinic, COUNT(*) FROM clinic.visits GROUP BY clinic";
+    gw_sdc_policy_t policy = policy_of(sql);
+    disclose(&t, &policy);
+    char *out = query_released("csv", sql);
     assert_csv_equals(out, "clinic", &t);
     free(out);
     table_free(&t);
