@@ -21,9 +21,10 @@
  *
  * min_cell is announced in the node's Hello: the gateway suppresses any
  * released count from 1 to min_cell in a result that uses this node's data
- * when that is stricter than its own threshold. A node can only make the
- * gateway stricter this way, never looser; 0 leaves the gateway's rules as
- * they are. */
+ * when that is stricter than its own threshold, and the node itself refuses
+ * an ordinary sub-query matching 1..min_cell of its people in all. A node
+ * can only make things stricter this way, never looser; 0 leaves the
+ * gateway's rules as they are. */
 #ifndef NODE_CONFIG_H
 #define NODE_CONFIG_H
 

@@ -151,6 +151,15 @@ static void answer_aggregate(node_serve_t *self, const Hearth__SubQuery *q, uint
     char *cause = NULL;
     Hearth__SubResult *r = NULL;
     hearth_err_t rc = node_answer_run(self->engine, q, &r, &cause);
+    /* The node's own floor: it does not answer about 1..min_cell of its
+     * people at all, whatever the gateway would then suppress (the gateway
+     * also raises its threshold to min_cell for tables using this node). */
+    if (rc == HEARTH_OK && self->cfg->min_cell > 0 && r->total != NULL &&
+        r->total->persons >= 1 && r->total->persons <= self->cfg->min_cell) {
+        hearth_cause_set(&cause, "this node does not answer questions about 1 to %u of its "
+                         "people", (unsigned)self->cfg->min_cell);
+        rc = HEARTH_ERR_REFUSED;
+    }
     if (rc != HEARTH_OK) {
         send_refusal(self, q, 0, rc, cause);
     } else if (send_result(self, r)) {

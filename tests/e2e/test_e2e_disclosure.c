@@ -503,6 +503,14 @@ Test(e2e_disclosure, a_node_floor_raises_the_threshold_of_queries_that_touch_it)
                "{\"threshold\": 20, \"rounding\": 5, \"suppressed_cells\": 2, "),
         "%s", out);
     free(out);
+    /* Asked about fewer than its floor of its people, trust does not answer
+     * at all (Fenwick's 6), and says why without the number. */
+    status = ask(NULL, "json", "SELECT COUNT(*) FROM trust.ae WHERE ward = 'Fenwick'", &out);
+    cr_assert_neq(status, 0, "%s", out);
+    cr_assert_not_null(strstr(out, "this node does not answer questions about 1 to 20 of its "
+                                   "people"), "%s", out);
+    cr_assert_null(strstr(out, "\"value\""), "%s", out);
+    free(out);
     /* council's data alone: its own (default) rules. */
     status = ask(NULL, "json", Q_TENURE, &out);
     cr_assert_eq(status, 0, "%s", out);
