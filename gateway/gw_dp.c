@@ -12,6 +12,7 @@
  * and reaching one returns HEARTH_ERR_INTERNAL instead of a sample, so the
  * samples returned are exactly from the stated distribution. */
 #include "gw_dp.h"
+#include "hearth_xoshiro.h"
 
 #include "hearth_mem.h"
 
@@ -41,41 +42,12 @@
 #define LAPLACE_V_CAP 256
 
 struct gw_dp_rng {
-    bool seeded;    /* false: RAND_bytes on every draw; true: xoshiro below */
-    uint64_t s[4];  /* xoshiro256** state, used only when seeded */
+    bool seeded;    /* false: RAND_bytes on every draw; true: xoshiro (tests) */
+    uint64_t s[4];  /* hearth_xoshiro state, used only when seeded */
 };
 
 /* ---- random source ---------------------------------------------------- */
 
-static uint64_t rotl64(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* splitmix64, the seeding function recommended for xoshiro: spreads a
- * 64-bit seed over the 256-bit state so nearby seeds give unrelated
- * streams, and never leaves the state all zero. */
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* xoshiro256** (Blackman and Vigna, 2018). */
-static uint64_t xoshiro_next(uint64_t s[4])
-{
-    uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
 
 gw_dp_rng_t *gw_dp_rng_new(void)
 {
@@ -88,8 +60,7 @@ gw_dp_rng_t *gw_dp_rng_new_seeded(uint64_t seed)
 {
     gw_dp_rng_t *self = hearth_calloc(1, sizeof *self);
     self->seeded = true;
-    for (int i = 0; i < 4; i++)
-        self->s[i] = splitmix64(&seed);
+    hearth_xoshiro_seed(self->s, seed);
     return self;
 }
 
@@ -105,7 +76,7 @@ void gw_dp_rng_destroy(gw_dp_rng_t **self_p)
 static hearth_err_t rng_u64(gw_dp_rng_t *rng, uint64_t *out, char **cause)
 {
     if (rng->seeded) {
-        *out = xoshiro_next(rng->s);
+        *out = hearth_xoshiro_next(rng->s);
         return HEARTH_OK;
     }
     unsigned char b[8];

@@ -1,5 +1,6 @@
 #include "synth_rng.h"
 #include "hearth_mem.h"
+#include "hearth_xoshiro.h"
 
 #include <stdlib.h>
 
@@ -7,27 +8,10 @@ struct synth_rng {
     uint64_t s[4]; /* xoshiro256** state; never all zero */
 };
 
-/* splitmix64: spreads one seed over the four state words, as the xoshiro
- * authors recommend, so that nearby seeds give unrelated streams. */
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
 synth_rng_t *synth_rng_new(uint64_t seed)
 {
     synth_rng_t *self = hearth_calloc(1, sizeof *self);
-    uint64_t x = seed;
-    for (int i = 0; i < 4; i++)
-        self->s[i] = splitmix64(&x);
+    hearth_xoshiro_seed(self->s, seed);
     return self;
 }
 
@@ -41,16 +25,7 @@ void synth_rng_destroy(synth_rng_t **self_p)
 
 uint64_t synth_rng_next(synth_rng_t *self)
 {
-    uint64_t *s = self->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return hearth_xoshiro_next(self->s);
 }
 
 uint64_t synth_rng_below(synth_rng_t *self, uint64_t n)
