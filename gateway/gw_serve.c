@@ -291,9 +291,13 @@ static void add_node_lines(gw_t *self, const gw_pending_t *p, Hearth__QueryResul
 
 /* Why the query cannot be released, into reason; false when it can. A
  * fault or a node's refusal comes before a part still missing, since the
- * missing part would not have saved the query. */
-static bool failure_reason(gw_t *self, const gw_pending_t *p, char *reason, size_t cap)
+ * missing part would not have saved the query. *refused is set when the
+ * reason is a node's policy (its floor, a repeated id) rather than a
+ * fault, so the analyst is told "refused", as for the gateway's own. */
+static bool failure_reason(gw_t *self, const gw_pending_t *p, char *reason, size_t cap,
+                           bool *refused)
 {
+    *refused = false;
     const gw_plan_t *plan = p->plan;
     for (size_t i = 0; i < plan->nparts; i++) {
         const gw_part_state_t *st = &p->parts[i];
@@ -306,6 +310,7 @@ static bool failure_reason(gw_t *self, const gw_pending_t *p, char *reason, size
             const char *error = st->answer->sub_result->error;
             snprintf(reason, cap, "node '%s' could not answer: %s", node,
                      error && *error ? error : "refused");
+            *refused = st->answer->sub_result->refused;
             return true;
         }
     }
@@ -362,8 +367,11 @@ static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
     gw_plan_t *plan = p->plan;
     Hearth__QueryResult *r = NULL;
     char reason[512];
-    if (failure_reason(self, p, reason, sizeof reason)) {
-        r = gw_result_refusal(p->query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, reason, false);
+    bool refused;
+    if (failure_reason(self, p, reason, sizeof reason, &refused)) {
+        r = gw_result_refusal(p->query_id, refused ? HEARTH__QUERY_STATUS__STATUS_REFUSED
+                                                   : HEARTH__QUERY_STATUS__STATUS_ERROR,
+                              reason, false);
     } else if (plan->linked) {
         r = linked_result(self, p);
     } else {

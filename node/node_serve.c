@@ -140,6 +140,7 @@ static void send_refusal(node_serve_t *self, const Hearth__SubQuery *q, uint32_t
     r.part = q->part;
     r.chunk = chunk;
     r.error = (char *)(cause ? cause : hearth_strerror(rc));
+    r.refused = rc == HEARTH_ERR_REFUSED;
     (void)send_result(self, &r);
     hearth_log(HEARTH_LOG_INFO, self->cfg->name, "refused query %s (part %u of %u, %s): %s",
                log_id(q), q->part + 1, q->nparts, kind_name(q->kind),

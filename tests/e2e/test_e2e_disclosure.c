@@ -506,7 +506,8 @@ Test(e2e_disclosure, a_node_floor_raises_the_threshold_of_queries_that_touch_it)
     /* Asked about fewer than its floor of its people, trust does not answer
      * at all (Fenwick's 6), and says why without the number. */
     status = ask(NULL, "json", "SELECT COUNT(*) FROM trust.ae WHERE ward = 'Fenwick'", &out);
-    cr_assert_neq(status, 0, "%s", out);
+    cr_assert_eq(status, 3, "a node's policy is a refusal (exit 3): %s", out);
+    cr_assert_not_null(strstr(out, "\"status\": \"refused\""), "%s", out);
     cr_assert_not_null(strstr(out, "this node does not answer questions about 1 to 20 of its "
                                    "people"), "%s", out);
     cr_assert_null(strstr(out, "\"value\""), "%s", out);

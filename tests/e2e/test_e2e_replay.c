@@ -381,6 +381,8 @@ static void expect_refused(const char *qid, uint32_t part, const char *want)
     cr_assert_eq(r->part, part);
     cr_assert_eq(r->persons.len, 0);
     cr_assert_eq(r->n_groups, 0);
+    /* Every refusal here is the node's policy, not a fault. */
+    cr_assert(r->refused, "a policy refusal is marked refused");
     if (want)
         cr_assert_str_eq(r->error, want);
     answer_free(&a);
