@@ -1595,6 +1595,19 @@ static void put_expr(fmt_t *f, const gw_expr_t *e, int min_prec)
         put(f, ")");
 }
 
+/* The formatted text (caller frees), or NULL when something could not be
+ * formatted; either way the buffer is released. */
+static char *fmt_finish(fmt_t *f)
+{
+    if (f->bad) {
+        hearth_buf_free(&f->b);
+        return NULL;
+    }
+    char *text = hearth_buf_take(&f->b);
+    hearth_buf_free(&f->b);
+    return text;
+}
+
 char *gw_query_format(const gw_query_t *q)
 {
     if (q == NULL || q->ngroup > 3 || q->nfrom == 0 || q->from == NULL)
@@ -1633,13 +1646,7 @@ char *gw_query_format(const gw_query_t *q)
         put(&f, i ? ", " : " GROUP BY ");
         put_ident(&f, q->group[i]);
     }
-    if (f.bad) {
-        hearth_buf_free(&f.b);
-        return NULL;
-    }
-    char *text = hearth_buf_take(&f.b);
-    hearth_buf_free(&f.b);
-    return text;
+    return fmt_finish(&f);
 }
 
 char *gw_expr_format(const gw_expr_t *e)
@@ -1649,13 +1656,7 @@ char *gw_expr_format(const gw_expr_t *e)
     fmt_t f = {.bad = false};
     hearth_buf_init(&f.b, GW_PARSE_FORMAT_MAX);
     put_expr(&f, e, 1);
-    if (f.bad) {
-        hearth_buf_free(&f.b);
-        return NULL;
-    }
-    char *text = hearth_buf_take(&f.b);
-    hearth_buf_free(&f.b);
-    return text;
+    return fmt_finish(&f);
 }
 
 /* ---------------------------------------------------------------- render */
