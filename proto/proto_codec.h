@@ -14,7 +14,7 @@
 /* The wire protocol version carried in every Envelope. Bump it when a
  * change to hearth.proto would make an older peer misread a message (see
  * the comment at the top of hearth.proto). */
-#define HEARTH_PROTOCOL_VERSION 2u   /* 2: linked sub-queries (issue 4) */
+#define HEARTH_PROTOCOL_VERSION 3u   /* 3: audit proofs and receipts (issue 6) */
 
 /* Largest frame a node link carries (sub-results hold one row per group). */
 #define PROTO_MAX_NODE_MSG (64u << 20)

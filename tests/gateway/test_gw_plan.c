@@ -67,11 +67,11 @@ static Hearth__Dataset *charity_ds[] = {&ds_ref};
 static Hearth__Dataset *clinic_ds[] = {&ds_clinic_ae, &ds_notes};
 
 static Hearth__Hello hello_trust = {PROTOBUF_C_MESSAGE_INIT(&hearth__hello__descriptor),
-                                    "trust", 2, trust_ds, 0};
+                                    "trust", 2, trust_ds, 0, 0};
 static Hearth__Hello hello_charity = {PROTOBUF_C_MESSAGE_INIT(&hearth__hello__descriptor),
-                                      "charity", 1, charity_ds, 0};
+                                      "charity", 1, charity_ds, 0, 0};
 static Hearth__Hello hello_clinic = {PROTOBUF_C_MESSAGE_INIT(&hearth__hello__descriptor),
-                                     "clinic", 2, clinic_ds, 0};
+                                     "clinic", 2, clinic_ds, 0, 0};
 
 static const gw_plan_node_t NODES[] = {
     {"council", NULL},
