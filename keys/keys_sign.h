@@ -25,6 +25,23 @@
 
 typedef struct keys_signer_t keys_signer_t;
 
+/* True when name is a valid key name: 1..KEYS_SIGN_NAME_MAX printable ASCII
+ * characters (0x21..0x7e) other than '+'. Reads at most
+ * KEYS_SIGN_NAME_MAX + 1 bytes of name. audit/tlog_note.h's
+ * tlog_note_name_valid is this function: it lives here so that hearth_keys
+ * need not link hearth_audit. */
+bool keys_sign_name_valid(const char *name);
+
+/* The signed-note key id of the Ed25519 key (name, pub): the first four
+ * bytes, big-endian, of SHA-256(name || "\n" || 0x01 || pub).
+ * tlog_note_key_id is this function. */
+uint32_t keys_sign_key_id(const char *name, const uint8_t pub[KEYS_SIGN_PUBLIC_LEN]);
+
+/* The verifier key text of (name, pub), without a newline:
+ *     <name>+<8 hex digits of the key id>+<base64(0x01 || pub)>
+ * A new string (caller frees). tlog_verifier_format is this function. */
+char *keys_sign_verifier_text(const char *name, const uint8_t pub[KEYS_SIGN_PUBLIC_LEN]);
+
 /* Generates a key called name (a valid note key name) and writes
  * PREFIX.signer and PREFIX.vkey, neither of which may exist
  * (HEARTH_ERR_EXISTS); a half pair is never left behind.
