@@ -15,6 +15,11 @@ struct node_ledger_t {
     sqlite3_stmt *find_query;   /* nparts of a query id seen before */
     sqlite3_stmt *add_query;
     sqlite3_stmt *add_part;     /* fails on the primary key for a replayed part */
+    sqlite3_stmt *add_receipt;
+    sqlite3_stmt *list_receipts;
+    sqlite3_stmt *get_checkpoint;
+    sqlite3_stmt *set_checkpoint;  /* changes nothing unless the size grows */
+    sqlite3_stmt *begin_read;
 };
 
 static const char *const SCHEMA =
@@ -24,7 +29,18 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS parts("
     "  query_id TEXT NOT NULL REFERENCES queries(query_id), part INTEGER NOT NULL,"
     "  dataset TEXT NOT NULL, kind TEXT NOT NULL, at_ms INTEGER NOT NULL,"
-    "  PRIMARY KEY(query_id, part)) WITHOUT ROWID;";
+    "  PRIMARY KEY(query_id, part)) WITHOUT ROWID;"
+    /* Not keyed on (query_id, part): one part may be refused (a project
+     * not approved) and later answered under a new dispatch, and a replay
+     * of an answered part earns a refused receipt of its own. */
+    "CREATE TABLE IF NOT EXISTS receipts("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, query_id TEXT NOT NULL,"
+    "  part INTEGER NOT NULL, leaf INTEGER NOT NULL, size INTEGER NOT NULL,"
+    "  outcome TEXT NOT NULL CHECK(outcome IN ('answered', 'refused')),"
+    "  note TEXT NOT NULL, at_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS checkpoint("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1), size INTEGER NOT NULL,"
+    "  root BLOB NOT NULL CHECK(length(root) = 32), note TEXT NOT NULL);";
 
 static hearth_err_t db_fail(const node_ledger_t *self, const char *what, char **cause)
 {
@@ -89,7 +105,17 @@ hearth_err_t node_ledger_open(const char *path, node_ledger_t **out, char **caus
         !prepare(self->db, "INSERT INTO queries(query_id, nparts, first_ms) VALUES(?, ?, ?)",
                  &self->add_query) ||
         !prepare(self->db, "INSERT INTO parts(query_id, part, dataset, kind, at_ms) "
-                 "VALUES(?, ?, ?, ?, ?)", &self->add_part)) {
+                 "VALUES(?, ?, ?, ?, ?)", &self->add_part) ||
+        !prepare(self->db, "INSERT INTO receipts(query_id, part, leaf, size, outcome, note, "
+                 "at_ms) VALUES(?, ?, ?, ?, ?, ?, ?)", &self->add_receipt) ||
+        !prepare(self->db, "SELECT seq, query_id, part, leaf, size, outcome, note, at_ms "
+                 "FROM receipts ORDER BY seq", &self->list_receipts) ||
+        !prepare(self->db, "SELECT size, root, note FROM checkpoint WHERE id = 1",
+                 &self->get_checkpoint) ||
+        !prepare(self->db, "INSERT INTO checkpoint(id, size, root, note) VALUES(1, ?1, ?2, ?3) "
+                 "ON CONFLICT(id) DO UPDATE SET size = ?1, root = ?2, note = ?3 "
+                 "WHERE size < ?1", &self->set_checkpoint) ||
+        !prepare(self->db, "BEGIN", &self->begin_read)) {
         rc = db_fail(self, "preparing", cause);
         goto fail;
     }
@@ -111,6 +137,11 @@ void node_ledger_destroy(node_ledger_t **self_p)
     sqlite3_finalize(self->find_query);
     sqlite3_finalize(self->add_query);
     sqlite3_finalize(self->add_part);
+    sqlite3_finalize(self->add_receipt);
+    sqlite3_finalize(self->list_receipts);
+    sqlite3_finalize(self->get_checkpoint);
+    sqlite3_finalize(self->set_checkpoint);
+    sqlite3_finalize(self->begin_read);
     sqlite3_close_v2(self->db);
     free(self->path);
     free(self);
@@ -228,4 +259,119 @@ fail:
     if (!sqlite3_get_autocommit(self->db))
         (void)step_done(self->rollback);
     return rc;
+}
+
+hearth_err_t node_ledger_add_receipt(node_ledger_t *self, const node_ledger_receipt_t *r,
+                                     char **cause)
+{
+    if (!node_ledger_query_id_valid(r->query_id) || r->note == NULL || r->note[0] == '\0') {
+        hearth_cause_set(cause, "a receipt needs a well-formed query id and a note");
+        return HEARTH_ERR_PROTO;
+    }
+    sqlite3_stmt *st = self->add_receipt;
+    sqlite3_bind_text(st, 1, r->query_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)r->part);
+    sqlite3_bind_int64(st, 3, (int64_t)r->leaf);
+    sqlite3_bind_int64(st, 4, (int64_t)r->size);
+    sqlite3_bind_text(st, 5, r->answered ? "answered" : "refused", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->note, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (int64_t)r->at_ms);
+    /* One statement in autocommit mode: committed (and, with
+     * synchronous=FULL, on disk) when the step returns. */
+    bool ok = step_done(st);
+    sqlite3_clear_bindings(st);
+    return ok ? HEARTH_OK : db_fail(self, "storing a receipt", cause);
+}
+
+hearth_err_t node_ledger_receipts(node_ledger_t *self, node_ledger_receipt_fn fn, void *user,
+                                  char **cause)
+{
+    /* One read transaction: a node storing receipts meanwhile adds none
+     * to this listing half-way. */
+    if (!step_done(self->begin_read))
+        return db_fail(self, "reading receipts", cause);
+    hearth_err_t rc = HEARTH_OK;
+    sqlite3_stmt *st = self->list_receipts;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *outcome = (const char *)sqlite3_column_text(st, 5);
+        node_ledger_receipt_t r = {
+            .seq = (uint64_t)sqlite3_column_int64(st, 0),
+            .query_id = (const char *)sqlite3_column_text(st, 1),
+            .part = (uint32_t)sqlite3_column_int64(st, 2),
+            .leaf = (uint64_t)sqlite3_column_int64(st, 3),
+            .size = (uint64_t)sqlite3_column_int64(st, 4),
+            .answered = outcome && strcmp(outcome, "answered") == 0,
+            .note = (const char *)sqlite3_column_text(st, 6),
+            .at_ms = (uint64_t)sqlite3_column_int64(st, 7),
+        };
+        if (r.query_id == NULL || r.note == NULL) {
+            hearth_cause_set(cause, "ledger '%s': receipt %llu is malformed", self->path,
+                             (unsigned long long)r.seq);
+            rc = HEARTH_ERR_DB;
+            break;
+        }
+        if ((rc = fn(user, &r, cause)) != HEARTH_OK)
+            break;
+    }
+    if (rc == HEARTH_OK && step != SQLITE_DONE)
+        rc = db_fail(self, "reading receipts", cause);
+    sqlite3_reset(st);
+    (void)step_done(self->rollback);
+    return rc;
+}
+
+hearth_err_t node_ledger_checkpoint(node_ledger_t *self, uint64_t *size,
+                                    uint8_t root[TLOG_HASH_LEN], char **note, char **cause)
+{
+    *size = 0;
+    tlog_empty_root(root);
+    if (note)
+        *note = NULL;
+    sqlite3_stmt *st = self->get_checkpoint;
+    int step = sqlite3_step(st);
+    hearth_err_t rc = HEARTH_OK;
+    if (step == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(st, 0);
+        const void *blob = sqlite3_column_blob(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        const char *text = (const char *)sqlite3_column_text(st, 2);
+        if (n < 0 || blob == NULL || len != TLOG_HASH_LEN || text == NULL) {
+            hearth_cause_set(cause, "ledger '%s': the stored checkpoint is malformed",
+                             self->path);
+            rc = HEARTH_ERR_DB;
+        } else {
+            *size = (uint64_t)n;
+            memcpy(root, blob, TLOG_HASH_LEN);
+            if (note)
+                *note = hearth_strdup(text);
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = db_fail(self, "reading the checkpoint", cause);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+hearth_err_t node_ledger_set_checkpoint(node_ledger_t *self, uint64_t size,
+                                        const uint8_t root[TLOG_HASH_LEN], const char *note,
+                                        bool *stored, char **cause)
+{
+    if (stored)
+        *stored = false;
+    if (size > (uint64_t)INT64_MAX || note == NULL) {
+        hearth_cause_set(cause, "a checkpoint needs a size below 2^63 and a note");
+        return HEARTH_ERR_USAGE;
+    }
+    sqlite3_stmt *st = self->set_checkpoint;
+    sqlite3_bind_int64(st, 1, (int64_t)size);
+    sqlite3_bind_blob(st, 2, root, TLOG_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
+    bool ok = step_done(st);
+    sqlite3_clear_bindings(st);
+    if (!ok)
+        return db_fail(self, "storing the checkpoint", cause);
+    if (stored)
+        *stored = sqlite3_changes(self->db) > 0;
+    return HEARTH_OK;
 }

@@ -11,6 +11,15 @@
  *   queries(query_id PRIMARY KEY, nparts, first_ms)
  *   parts(query_id, part, dataset, kind, at_ms, PRIMARY KEY(query_id, part))
  *
+ * It also keeps the node's side of the audit log (node_audit.h): every
+ * receipt the node signed, in the order issued, and the last gateway
+ * checkpoint it verified (one row), from which the next dispatch's
+ * consistency proof must start:
+ *
+ *   receipts(seq INTEGER PRIMARY KEY, query_id, part, leaf, size, outcome,
+ *            note, at_ms)
+ *   checkpoint(id = 1, size, root, note)
+ *
  * The file is created owner-only (0600), in WAL mode with synchronous=FULL:
  * an admission must survive a power cut once the answer may have left, and
  * one fsync per sub-query costs nothing beside answering it. */
@@ -19,6 +28,7 @@
 
 #include "hearth.pb-c.h"
 #include "hearth_err.h"
+#include "tlog_merkle.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -60,6 +70,51 @@ bool node_ledger_query_id_valid(const char *s);
 hearth_err_t node_ledger_admit(node_ledger_t *self, const char *query_id, uint32_t part,
                                uint32_t nparts, const char *dataset, Hearth__SubQueryKind kind,
                                uint64_t now_ms, char **cause)
+    __attribute__((warn_unused_result));
+
+/* One receipt as the ledger keeps it. Strings are borrowed: from the
+ * caller for node_ledger_add_receipt, from the ledger (valid only during
+ * the callback) for node_ledger_receipts. */
+typedef struct {
+    uint64_t seq;            /* 1, 2, ... in the order stored (set by the ledger) */
+    const char *query_id;
+    uint32_t part;
+    uint64_t leaf;           /* index of the DISPATCHED leaf the receipt answers */
+    uint64_t size;           /* size of the checkpoint the node verified */
+    bool answered;           /* outcome: answered, or refused */
+    const char *note;        /* the signed note, byte for byte */
+    uint64_t at_ms;          /* milliseconds since the epoch */
+} node_ledger_receipt_t;
+
+/* Stores a receipt (r->seq is ignored) and commits it before returning
+ * HEARTH_OK. HEARTH_ERR_PROTO for a malformed query id or a missing note;
+ * HEARTH_ERR_DB when the ledger cannot be written. */
+hearth_err_t node_ledger_add_receipt(node_ledger_t *self, const node_ledger_receipt_t *r,
+                                     char **cause) __attribute__((warn_unused_result));
+
+/* Calls fn(user, receipt, cause) for every receipt, oldest first, in one
+ * read transaction; stops at and returns the first error fn returns.
+ * HEARTH_ERR_DB when the ledger cannot be read. */
+typedef hearth_err_t (*node_ledger_receipt_fn)(void *user, const node_ledger_receipt_t *r,
+                                               char **cause);
+hearth_err_t node_ledger_receipts(node_ledger_t *self, node_ledger_receipt_fn fn, void *user,
+                                  char **cause) __attribute__((warn_unused_result));
+
+/* Reads the last checkpoint stored: its size (0, with the empty tree's
+ * root, when there is none), root, and, when note is not NULL, its signed
+ * note (*note, caller frees; NULL when there is none). HEARTH_ERR_DB when
+ * the ledger cannot be read or its row is malformed. */
+hearth_err_t node_ledger_checkpoint(node_ledger_t *self, uint64_t *size,
+                                    uint8_t root[TLOG_HASH_LEN], char **note, char **cause)
+    __attribute__((warn_unused_result));
+
+/* Stores (size, root, note) as the last checkpoint when size is larger
+ * than the stored one's, and commits it; a checkpoint no larger is left as
+ * it is (HEARTH_OK). *stored (when not NULL) says which. note is borrowed.
+ * HEARTH_ERR_DB when the ledger cannot be written. */
+hearth_err_t node_ledger_set_checkpoint(node_ledger_t *self, uint64_t size,
+                                        const uint8_t root[TLOG_HASH_LEN], const char *note,
+                                        bool *stored, char **cause)
     __attribute__((warn_unused_result));
 
 #endif

@@ -1,15 +1,20 @@
 /* hearth-node: a partner's node. `ingest` loads a CSV extract (identifiers
  * become tokens and are dropped); `serve` connects out to the gateway and
  * answers sub-queries with aggregates, or for a linked query with the
- * matching persons as tokens re-keyed for that query alone; `datasets`
- * lists what is loaded. */
+ * matching persons as tokens re-keyed for that query alone, each only
+ * after verifying the gateway logged it; `datasets` lists what is loaded;
+ * `receipts` exports the receipts the node signed, for `hearth audit
+ * reconcile`. */
+#include "hearth_base64.h"
 #include "hearth_err.h"
+#include "hearth_mem.h"
 #include "hearth_util.h"
 #include "hearth_log.h"
 #include "keys_file.h"
 #include "keys_token.h"
 #include "node_config.h"
 #include "node_ingest.h"
+#include "node_ledger.h"
 #include "node_schema.h"
 #include "node_serve.h"
 #include "node_store.h"
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -28,12 +34,17 @@ static const char USAGE[] =
     "FILE.csv\n"
     "       hearth-node serve --config node.ini\n"
     "       hearth-node datasets --config node.ini\n"
+    "       hearth-node receipts --config node.ini\n"
     "\n"
     "  ingest    load a CSV extract as DATASET (replacing any earlier version);\n"
     "            identifiers become keyed tokens and are never stored\n"
     "  serve     connect to the gateway and answer sub-queries (each query id at\n"
-    "            most once; the ledger file records every one)\n"
+    "            most once, only when the gateway's audit log holds it, and only\n"
+    "            for projects approved in [projects]; the ledger file records\n"
+    "            every one, and the receipt the node signed for it)\n"
     "  datasets  list the datasets this node holds\n"
+    "  receipts  print every receipt this node signed, oldest first, one a line\n"
+    "            (base64 of the signed note), for `hearth audit reconcile`\n"
     "\n"
     "  --config FILE  the node's configuration (see docs/data-manager.md)\n"
     "  --strict       with ingest: store nothing if any row is rejected\n"
@@ -143,6 +154,45 @@ static int cmd_datasets(const node_config_t *cfg)
     return EXIT_OK;
 }
 
+static hearth_err_t print_receipt(void *user, const node_ledger_receipt_t *r, char **cause)
+{
+    (void)user;
+    size_t len = strlen(r->note);
+    char *text = hearth_malloc(HEARTH_BASE64_LEN(len) + 1);
+    hearth_base64_encode((const uint8_t *)r->note, len, text);
+    int n = printf("%s\n", text);
+    free(text);
+    if (n < 0) {
+        hearth_cause_set(cause, "cannot write to standard output");
+        return HEARTH_ERR_IO;
+    }
+    return HEARTH_OK;
+}
+
+static int cmd_receipts(const node_config_t *cfg)
+{
+    /* Opening would create an empty ledger: a wrong path must not look
+     * like a node that signed nothing. */
+    if (access(cfg->ledger, F_OK) != 0) {
+        fprintf(stderr, "hearth-node: no ledger at '%s' (the node has not served yet, or "
+                "[node] ledger names another file)\n", cfg->ledger);
+        return EXIT_ERROR;
+    }
+    char *cause = NULL;
+    node_ledger_t *ledger = NULL;
+    hearth_err_t rc = node_ledger_open(cfg->ledger, &ledger, &cause);
+    if (rc == HEARTH_OK)
+        rc = node_ledger_receipts(ledger, print_receipt, NULL, &cause);
+    if (rc == HEARTH_OK && fflush(stdout) != 0) {
+        hearth_cause_set(&cause, "cannot write to standard output");
+        rc = HEARTH_ERR_IO;
+    }
+    int status = rc == HEARTH_OK ? EXIT_OK : fail(cause, rc);
+    free(cause);
+    node_ledger_destroy(&ledger);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -170,7 +220,8 @@ int main(int argc, char **argv)
     }
     int nargs = argc - optind;
     bool ingest = strcmp(cmd, "ingest") == 0;
-    if ((!ingest && strcmp(cmd, "serve") != 0 && strcmp(cmd, "datasets") != 0) ||
+    if ((!ingest && strcmp(cmd, "serve") != 0 && strcmp(cmd, "datasets") != 0 &&
+         strcmp(cmd, "receipts") != 0) ||
         config == NULL || nargs != (ingest ? 2 : 0) || ((strict || schema) && !ingest)) {
         fputs(USAGE, stderr);
         return EXIT_USAGE;
@@ -184,7 +235,8 @@ int main(int argc, char **argv)
         return s;
     }
     int status = ingest ? cmd_ingest(cfg, strict, schema, argv[optind], argv[optind + 1])
-               : strcmp(cmd, "serve") == 0 ? cmd_serve(cfg) : cmd_datasets(cfg);
+               : strcmp(cmd, "serve") == 0 ? cmd_serve(cfg)
+               : strcmp(cmd, "receipts") == 0 ? cmd_receipts(cfg) : cmd_datasets(cfg);
     node_config_destroy(&cfg);
     return status;
 }

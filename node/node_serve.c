@@ -4,7 +4,9 @@
 #include "hearth_util.h"
 #include "keys_file.h"
 #include "keys_token.h"
+#include "keys_sign.h"
 #include "node_answer.h"
+#include "node_audit.h"
 #include "node_cohort.h"
 #include "node_engine.h"
 #include "node_ledger.h"
@@ -26,6 +28,8 @@ typedef struct {
     node_engine_t *engine;   /* what queries are answered from, and announced */
     bool reload;             /* the last load failed on the database: try again */
     node_ledger_t *ledger;   /* every sub-query is admitted here before it is answered */
+    node_audit_t *audit;     /* checks each dispatch's audit proof first */
+    keys_signer_t *signer;   /* signs this node's receipts ([node] signing_key) */
     keys_token_t *linkage;   /* keyed with the linkage key K, to derive each K_q */
     void *ctx;
     void *dealer;
@@ -33,14 +37,17 @@ typedef struct {
 } node_serve_t;
 
 /* Announces what the engine holds: datasets, columns, types, and for
- * categorical columns the values enough persons hold; and the node's own
- * disclosure floor ([node] min_cell). Everything is borrowed from the
- * engine for the time of the send. */
+ * categorical columns the values enough persons hold; the node's own
+ * disclosure floor ([node] min_cell); and the size of the last audit
+ * checkpoint it verified, from which the gateway must prove its log
+ * consistent. Everything is borrowed from the engine for the time of the
+ * send. */
 static hearth_err_t send_hello(node_serve_t *self, char **cause)
 {
     Hearth__Hello hello = HEARTH__HELLO__INIT;
     hello.node = (char *)self->cfg->name;
     hello.min_cell = self->cfg->min_cell;
+    hello.audit_size = node_audit_size(self->audit);
     size_t nds = node_engine_ndatasets(self->engine);
     Hearth__Dataset *ds = hearth_calloc(nds, sizeof *ds);
     Hearth__Dataset **dsp = hearth_calloc(nds, sizeof *dsp);
@@ -129,10 +136,40 @@ static bool send_result(node_serve_t *self, Hearth__SubResult *r)
     return rc == HEARTH_OK;
 }
 
+/* Signs the receipt for q's part, verified as v, and stores it in the
+ * ledger: the signed note (caller frees), or NULL (logged) when it could
+ * not be signed or stored, in which case it must not be sent either. */
+static char *issue_receipt(node_serve_t *self, const Hearth__SubQuery *q,
+                           const node_audit_verified_t *v, bool answered)
+{
+    char *cause = NULL;
+    char *note = NULL;
+    hearth_err_t rc = node_audit_receipt(self->signer, self->cfg->name, q->query_id, q->part,
+                                         q->nparts, v, answered, &note, &cause);
+    if (rc == HEARTH_OK) {
+        node_ledger_receipt_t rec = {.query_id = q->query_id, .part = q->part, .leaf = v->leaf,
+                                     .size = v->size, .answered = answered, .note = note,
+                                     .at_ms = wall_ms()};
+        rc = node_ledger_add_receipt(self->ledger, &rec, &cause);
+    }
+    if (rc != HEARTH_OK) {
+        hearth_log(HEARTH_LOG_WARN, self->cfg->name, "could not issue a receipt for query %s "
+                   "(part %u of %u): %s", log_id(q), q->part + 1, q->nparts, cause);
+        free(note);
+        note = NULL;
+    }
+    free(cause);
+    return note;
+}
+
 /* Tells the gateway why part q->part of q gets no (more) answer: the
- * cause, never a token or a value. chunk is the chunk the stream ends at. */
-static void send_refusal(node_serve_t *self, const Hearth__SubQuery *q, uint32_t chunk,
-                         hearth_err_t rc, const char *cause)
+ * cause, never a token or a value. chunk is the chunk the stream ends at.
+ * A dispatch whose audit proof was verified (v not NULL) gets a receipt
+ * with outcome refused; one that was not gets none, and is logged as a
+ * warning. */
+static void send_refusal(node_serve_t *self, const Hearth__SubQuery *q,
+                         const node_audit_verified_t *v, uint32_t chunk, hearth_err_t rc,
+                         const char *cause)
 {
     Hearth__SubResult r = HEARTH__SUB_RESULT__INIT;
     r.query_id = (char *)str(q->query_id);
@@ -141,13 +178,23 @@ static void send_refusal(node_serve_t *self, const Hearth__SubQuery *q, uint32_t
     r.chunk = chunk;
     r.error = (char *)(cause ? cause : hearth_strerror(rc));
     r.refused = rc == HEARTH_ERR_REFUSED;
+    r.audit_size = node_audit_size(self->audit);
+    char *receipt = v ? issue_receipt(self, q, v, false) : NULL;
+    if (receipt)
+        r.receipt = receipt;
     (void)send_result(self, &r);
-    hearth_log(HEARTH_LOG_INFO, self->cfg->name, "refused query %s (part %u of %u, %s): %s",
-               log_id(q), q->part + 1, q->nparts, kind_name(q->kind),
-               cause ? cause : hearth_strerror(rc));
+    free(receipt);
+    hearth_log(v ? HEARTH_LOG_INFO : HEARTH_LOG_WARN, self->cfg->name, "refused query %s "
+               "(part %u of %u, %s): %s", log_id(q), q->part + 1, q->nparts,
+               kind_name(q->kind), cause ? cause : hearth_strerror(rc));
 }
 
-static void answer_aggregate(node_serve_t *self, const Hearth__SubQuery *q, uint64_t t0)
+/* Why an answer goes without its receipt (issue_receipt logged the
+ * ledger's or signer's own words). */
+static const char NO_RECEIPT[] = "this node could not record its receipt in its ledger";
+
+static void answer_aggregate(node_serve_t *self, const Hearth__SubQuery *q,
+                             const node_audit_verified_t *v, uint64_t t0)
 {
     char *cause = NULL;
     Hearth__SubResult *r = NULL;
@@ -161,13 +208,22 @@ static void answer_aggregate(node_serve_t *self, const Hearth__SubQuery *q, uint
                          "people", (unsigned)self->cfg->min_cell);
         rc = HEARTH_ERR_REFUSED;
     }
-    if (rc != HEARTH_OK) {
-        send_refusal(self, q, 0, rc, cause);
-    } else if (send_result(self, r)) {
-        hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered query %s on %s (%zu groups, "
-                   "%llu ms)", log_id(q), str(q->dataset), r->n_groups,
-                   (unsigned long long)(hearth_now_ms() - t0));
+    char *receipt = NULL;
+    if (rc == HEARTH_OK && (receipt = issue_receipt(self, q, v, true)) == NULL) {
+        send_refusal(self, q, NULL, 0, HEARTH_ERR_DB, NO_RECEIPT);
+    } else if (rc != HEARTH_OK) {
+        send_refusal(self, q, v, 0, rc, cause);
+    } else {
+        /* The receipt is stored before the answer leaves. */
+        char *empty = r->receipt;
+        r->receipt = receipt;
+        if (send_result(self, r))
+            hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered query %s on %s (%zu groups, "
+                       "%llu ms)", log_id(q), str(q->dataset), r->n_groups,
+                       (unsigned long long)(hearth_now_ms() - t0));
+        r->receipt = empty;
     }
+    free(receipt);
     free(cause);
     node_answer_free(&r);
 }
@@ -221,8 +277,10 @@ static void free_cells(Hearth__GroupCount **g, size_t n)
 }
 
 /* Answers a cohort or target part with its persons as per-query tokens,
- * in chunks. K_q lives only for this part's answer. */
-static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q, uint64_t t0)
+ * in chunks, the last carrying the receipt. K_q lives only for this part's
+ * answer. */
+static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q,
+                          const node_audit_verified_t *v, uint64_t t0)
 {
     bool cohort = q->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT;
     char *cause = NULL;
@@ -239,6 +297,8 @@ static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q, uint64_
     hearth_buf_init(&chunk, PROTO_MAX_NODE_MSG / 2);
     uint32_t i = 0;
     bool more = true;
+    bool unrecorded = false;   /* the receipt could not be issued: end with an error */
+    char *receipt = NULL;
     hearth_err_t rc = node_answer_query_init(self->engine, q, &aq, &cause);
     if (rc == HEARTH_OK) {
         kq = keys_token_for_query(self->linkage, str(q->query_id));
@@ -262,6 +322,12 @@ static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q, uint64_
             r.groups = groups;
             r.n_groups = ngroups;
         }
+        if (!more && (receipt = issue_receipt(self, q, v, true)) == NULL) {
+            unrecorded = true;
+            break;
+        }
+        if (receipt)
+            r.receipt = receipt;
         if (!send_result(self, &r))
             break;
         if (!more)
@@ -270,8 +336,11 @@ static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q, uint64_
                        kind_name(q->kind), log_id(q), str(q->dataset),
                        (unsigned long long)(hearth_now_ms() - t0));
     }
-    if (rc != HEARTH_OK)
-        send_refusal(self, q, i, rc, cause);
+    if (unrecorded)
+        send_refusal(self, q, NULL, i, HEARTH_ERR_DB, NO_RECEIPT);
+    else if (rc != HEARTH_OK)
+        send_refusal(self, q, v, i, rc, cause);
+    free(receipt);
     /* The tokens were re-keyed for this query only, but wipe the last
      * copy with the key all the same (copies a growing buffer left behind
      * were freed by realloc unwiped: they are no more than what was sent). */
@@ -285,14 +354,33 @@ static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q, uint64_
     free(cause);
 }
 
-/* Admits q in the ledger, committed before anything is computed, so that
- * no part of a query id is ever answered twice; then answers it. */
+/* Verifies q's audit proof before anything else (an unverified dispatch
+ * gets a refusal and nothing more: no receipt, no answer); then checks
+ * this node's own approval of the project and dataset; then admits q in
+ * the ledger, committed before anything is computed, so that no part of a
+ * query id is ever answered twice; then answers it. Once verified, the
+ * part's last message carries a signed receipt. */
 static void answer(node_serve_t *self, const Hearth__SubQuery *q)
 {
     uint64_t t0 = hearth_now_ms();
     char *cause = NULL;
-    hearth_err_t rc = node_ledger_admit(self->ledger, q->query_id, q->part, q->nparts,
-                                        q->dataset, q->kind, wall_ms(), &cause);
+    node_audit_verified_t v;
+    hearth_err_t rc = node_audit_check(self->audit, q, &v, &cause);
+    if (rc != HEARTH_OK) {
+        if (rc == HEARTH_ERR_DB) {
+            hearth_log(HEARTH_LOG_WARN, self->cfg->name, "%s", cause);
+            hearth_cause_set(&cause, "this node could not record the audit checkpoint in its "
+                             "ledger");
+        }
+        send_refusal(self, q, NULL, 0, rc, cause);
+        goto done;
+    }
+    if (!node_config_approves(self->cfg, q->project, q->dataset, &cause)) {
+        send_refusal(self, q, &v, 0, HEARTH_ERR_REFUSED, cause);
+        goto done;
+    }
+    rc = node_ledger_admit(self->ledger, q->query_id, q->part, q->nparts, q->dataset, q->kind,
+                           wall_ms(), &cause);
     if (rc != HEARTH_OK) {
         /* A ledger that cannot be written is the node's problem, not the
          * query's: say so without the database's own words. */
@@ -300,12 +388,13 @@ static void answer(node_serve_t *self, const Hearth__SubQuery *q)
             hearth_log(HEARTH_LOG_WARN, self->cfg->name, "%s", cause);
             hearth_cause_set(&cause, "this node could not record the query in its ledger");
         }
-        send_refusal(self, q, 0, rc, cause);
+        send_refusal(self, q, &v, 0, rc, cause);
     } else if (q->kind == HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE) {
-        answer_aggregate(self, q, t0);
+        answer_aggregate(self, q, &v, t0);
     } else {
-        answer_linked(self, q, t0);
+        answer_linked(self, q, &v, t0);
     }
+done:
     free(cause);
 }
 
@@ -416,7 +505,10 @@ static hearth_err_t setup(node_serve_t *self, char **cause)
     if ((rc = keys_linkage_load(self->cfg->linkage_key, key, cause)) != HEARTH_OK)
         goto done;
     self->linkage = keys_token_new(key);
-    if ((rc = node_ledger_open(self->cfg->ledger, &self->ledger, cause)) != HEARTH_OK ||
+    if ((rc = keys_signer_load(self->cfg->signing_key, &self->signer, cause)) != HEARTH_OK ||
+        (rc = node_ledger_open(self->cfg->ledger, &self->ledger, cause)) != HEARTH_OK ||
+        (rc = node_audit_new(&self->cfg->audit, self->cfg->name, self->ledger, &self->audit,
+                             cause)) != HEARTH_OK ||
         (rc = node_store_open(self->cfg->database, &self->store, cause)) != HEARTH_OK)
         goto done;
     self->engine = node_engine_new();
@@ -515,7 +607,9 @@ done:
         zmq_ctx_term(self.ctx);
     node_engine_destroy(&self.engine);
     node_store_destroy(&self.store);
+    node_audit_destroy(&self.audit);
     node_ledger_destroy(&self.ledger);
+    keys_signer_destroy(&self.signer);
     keys_token_destroy(&self.linkage);
     return rc;
 }

@@ -3,7 +3,13 @@
  * settings and bad names are refused with the line number; the optional
  * min_cohort, ledger and min_cell settings have their defaults, and a
  * min_cohort that is not a whole number from 8 to 1000000, or a min_cell
- * that is not one from 0 to 1000, is refused. */
+ * that is not one from 0 to 1000, is refused. The gateway's audit
+ * verifier key is read when the config is; a missing or malformed one
+ * stops the load. [projects] lists approvals (names, a lone *, lists
+ * going on after a final comma), refuses malformed, repeated and
+ * oversized entries, and node_config_approves says yes only to what it
+ * lists, with the stated reasons otherwise. */
+#include "keys_sign.h"
 #include "node_config.h"
 
 #include <criterion/criterion.h>
@@ -29,6 +35,12 @@ static void setup(void)
 {
     strcpy(dir, "/tmp/hearth-nodecfg-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
+    /* The gateway's audit verifier key that GOOD names. */
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "%s/gateway-audit", dir);
+    char *cause = NULL;
+    hearth_err_t rc = keys_sign_generate(prefix, "gateway-audit", &cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", cause ? cause : "");
 }
 
 static void teardown(void)
@@ -77,10 +89,12 @@ static const char *const GOOD =
     "database = trust.db\n"
     "linkage_key = keys/linkage.key\n"
     "curve_key = /etc/hearth/trust.key\n"
+    "signing_key = trust-audit.signer\n"
     "\n"
     "[gateway]\n"
     "endpoint = tcp://gateway.example:7001\n"
-    "public_key = gateway.pub\n";
+    "public_key = gateway.pub\n"
+    "audit_key = gateway-audit.vkey\n";
 
 Test(node_config, loads_a_good_file_resolving_relative_paths)
 {
@@ -100,6 +114,11 @@ Test(node_config, loads_a_good_file_resolving_relative_paths)
     cr_assert_str_eq(cfg->gateway_endpoint, "tcp://gateway.example:7001");
     snprintf(want, sizeof want, "%s/gateway.pub", dir);
     cr_assert_str_eq(cfg->gateway_public, want);
+    snprintf(want, sizeof want, "%s/trust-audit.signer", dir);
+    cr_assert_str_eq(cfg->signing_key, want);
+    snprintf(want, sizeof want, "%s/gateway-audit.vkey", dir);
+    cr_assert_str_eq(cfg->audit_key, want);
+    cr_assert_eq(cfg->nprojects, 0);
     node_config_destroy(&cfg);
     cr_assert_null(cfg);
 }
@@ -161,9 +180,9 @@ Test(node_config, refuses_a_min_cohort_that_is_not_a_whole_number_in_range)
                          "0x10", "1e3", "", "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[600];
-        /* GOOD has 10 lines; the section is on 11, the setting on 12. */
+        /* GOOD has 12 lines; the section is on 13, the setting on 14. */
         snprintf(text, sizeof text, "%s[node]\nmin_cohort = %s\n", GOOD, bad[i]);
-        expect_refused(text, HEARTH_ERR_CONFIG, ":12: [node] min_cohort must be a whole "
+        expect_refused(text, HEARTH_ERR_CONFIG, ":14: [node] min_cohort must be a whole "
                        "number from 8 to 1000000");
     }
 }
@@ -206,9 +225,9 @@ Test(node_config, refuses_a_min_cell_that_is_not_a_whole_number_in_range)
                          "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[600];
-        /* GOOD has 10 lines; the section is on 11, the setting on 12. */
+        /* GOOD has 12 lines; the section is on 13, the setting on 14. */
         snprintf(text, sizeof text, "%s[node]\nmin_cell = %s\n", GOOD, bad[i]);
-        expect_refused(text, HEARTH_ERR_CONFIG, ":12: [node] min_cell must be a whole "
+        expect_refused(text, HEARTH_ERR_CONFIG, ":14: [node] min_cell must be a whole "
                        "number from 0 to 1000 (0: no floor of this node's own)");
     }
 }
@@ -218,6 +237,10 @@ Test(node_config, resolves_paths_against_a_subfolder_config)
     char sub[96];
     snprintf(sub, sizeof sub, "%s/etc", dir);
     cr_assert_eq(mkdir(sub, 0700), 0);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/gateway-audit", sub);
+    char *why = NULL;
+    cr_assert_eq(keys_sign_generate(prefix, "gateway-audit", &why), HEARTH_OK, "%s", why);
     char path[128];
     write_config("etc/node.ini", GOOD, path, sizeof path);
     node_config_t *cfg = NULL;
@@ -254,8 +277,10 @@ Test(node_config, names_each_missing_setting)
         {"database = trust.db\n", "[node] database"},
         {"linkage_key = keys/linkage.key\n", "[node] linkage_key"},
         {"curve_key = /etc/hearth/trust.key\n", "[node] curve_key"},
+        {"signing_key = trust-audit.signer\n", "[node] signing_key"},
         {"endpoint = tcp://gateway.example:7001\n", "[gateway] endpoint"},
         {"public_key = gateway.pub\n", "[gateway] public_key"},
+        {"audit_key = gateway-audit.vkey\n", "[gateway] audit_key"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char text[600];
@@ -277,8 +302,8 @@ Test(node_config, refuses_an_unknown_setting_with_its_line)
 {
     char text[600];
     snprintf(text, sizeof text, "%s\n[node]\ncolour = blue\n", GOOD);
-    /* GOOD has 10 lines; a blank, the section, then the setting on 13. */
-    expect_refused(text, HEARTH_ERR_CONFIG, ":13: unknown setting 'colour' in section [node]");
+    /* GOOD has 12 lines; a blank, the section, then the setting on 15. */
+    expect_refused(text, HEARTH_ERR_CONFIG, ":15: unknown setting 'colour' in section [node]");
 }
 
 /* Regression (found and fixed): with two bad lines the cause pairs the first line's number with the
@@ -324,7 +349,7 @@ Test(node_config, refuses_a_syntax_error)
 {
     char text[600];
     snprintf(text, sizeof text, "%s[gateway\n", GOOD);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":11: syntax error");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":13: syntax error");
 }
 
 Test(node_config, a_missing_file_is_not_found)
@@ -366,4 +391,280 @@ Test(node_config, destroy_is_null_safe)
     node_config_t *cfg = NULL;
     node_config_destroy(&cfg);
     cr_assert_null(cfg);
+}
+
+/* ---- the gateway's audit key -------------------------------------------- */
+
+Test(node_config, reads_the_gateways_audit_verifier_key)
+{
+    char path[128];
+    write_config("node.ini", GOOD, path, sizeof path);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+    /* The key in the file hearth's own generator wrote beside it. */
+    char vkey[128];
+    snprintf(vkey, sizeof vkey, "%s/gateway-audit.vkey", dir);
+    tlog_verifier_t want;
+    cr_assert_eq(tlog_verifier_load(vkey, &want, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_str_eq(cfg->audit.name, "gateway-audit");
+    cr_assert_eq(cfg->audit.id, want.id);
+    cr_assert_eq(memcmp(cfg->audit.pub, want.pub, sizeof want.pub), 0);
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, a_missing_audit_key_file_stops_the_load_naming_the_setting)
+{
+    char text[600];
+    snprintf(text, sizeof text, "%s[gateway]\naudit_key = absent.vkey\n", GOOD);
+    char path[128];
+    write_config("node.ini", text, path, sizeof path);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_config_load(path, &cfg, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_null(cfg);
+    cr_assert_eq(rc, HEARTH_ERR_NOT_FOUND, "rc %d: %s", rc, got);
+    char want[256];
+    snprintf(want, sizeof want, "%s: [gateway] audit_key: ", path);
+    cr_assert_eq(strncmp(got, want, strlen(want)), 0, "%s", got);
+}
+
+Test(node_config, a_malformed_audit_key_stops_the_load)
+{
+    /* A signing key where the verifier key belongs: the wrong file. */
+    char text[600];
+    snprintf(text, sizeof text, "%s[gateway]\naudit_key = gateway-audit.signer\n", GOOD);
+    char path[128];
+    write_config("node.ini", text, path, sizeof path);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_config_load(path, &cfg, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_null(cfg);
+    cr_assert_eq(rc, HEARTH_ERR_FORMAT, "rc %d: %s", rc, got);
+    char want[512];
+    snprintf(want, sizeof want, "%s: [gateway] audit_key: '%s/gateway-audit.signer' is not a "
+             "verifier key: expected one line <name>+<8 hex digits>+<base64 key>", path, dir);
+    cr_assert_str_eq(got, want);
+}
+
+/* ---- [projects] ---------------------------------------------------------- */
+
+/* Loads GOOD followed by extra; fails the test unless it loads. */
+static node_config_t *load_with(const char *extra)
+{
+    char *text = NULL;
+    cr_assert_geq(asprintf(&text, "%s%s", GOOD, extra), 0);
+    char path[128];
+    write_config("node.ini", text, path, sizeof path);
+    free(text);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    hearth_err_t rc = node_config_load(path, &cfg, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", got);
+    return cfg;
+}
+
+Test(node_config, reads_projects_with_dataset_lists_and_a_lone_star)
+{
+    node_config_t *cfg = load_with("[projects]\n"
+                                   "hsr-2025.014 = ae_attendances, admissions ; two of them\n"
+                                   "falls_audit = *\n"
+                                   "p3=housing\n");
+    cr_assert_eq(cfg->nprojects, 3);
+    cr_assert_str_eq(cfg->projects[0].id, "hsr-2025.014");
+    cr_assert_not(cfg->projects[0].all);
+    cr_assert_eq(cfg->projects[0].ndatasets, 2);
+    cr_assert_str_eq(cfg->projects[0].datasets[0], "ae_attendances");
+    cr_assert_str_eq(cfg->projects[0].datasets[1], "admissions");
+    cr_assert_str_eq(cfg->projects[1].id, "falls_audit");
+    cr_assert(cfg->projects[1].all);
+    cr_assert_eq(cfg->projects[1].ndatasets, 0);
+    cr_assert_str_eq(cfg->projects[2].id, "p3");
+    cr_assert_eq(cfg->projects[2].ndatasets, 1);
+    cr_assert_str_eq(cfg->projects[2].datasets[0], "housing");
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, a_list_ending_in_a_comma_goes_on_in_the_next_indented_line)
+{
+    node_config_t *cfg = load_with("[projects]\n"
+                                   "long = ae, admissions,\n"
+                                   "       outpatients,\n"
+                                   "       housing\n"
+                                   "next = ae\n");
+    cr_assert_eq(cfg->nprojects, 2);
+    cr_assert_eq(cfg->projects[0].ndatasets, 4);
+    cr_assert_str_eq(cfg->projects[0].datasets[2], "outpatients");
+    cr_assert_str_eq(cfg->projects[0].datasets[3], "housing");
+    cr_assert_str_eq(cfg->projects[1].id, "next");
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, approves_only_what_projects_list_saying_why_not)
+{
+    node_config_t *cfg = load_with("[projects]\np1 = ae, housing\nall = *\n");
+    static const struct {
+        const char *project, *dataset;
+        const char *why;     /* NULL: approved */
+    } cases[] = {
+        {"p1", "ae", NULL},
+        {"p1", "housing", NULL},
+        {"all", "ae", NULL},
+        {"all", "anything_else", NULL},
+        {"p1", "referrals", "dataset 'referrals' is not approved for project 'p1' by this node"},
+        {"p2", "ae", "project 'p2' is not approved by this node"},
+        {"P1", "ae", "a malformed project id is not approved by this node"},
+        {"", "ae", "a malformed project id is not approved by this node"},
+        {NULL, "ae", "a malformed project id is not approved by this node"},
+        {"p1", "Ae", "a malformed dataset name is not approved for project 'p1' by this node"},
+        {"all", "", "a malformed dataset name is not approved for project 'all' by this node"},
+        {"all", NULL, "a malformed dataset name is not approved for project 'all' by this node"},
+        {"p1\nforged log line", "ae", "a malformed project id is not approved by this node"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *cause = NULL;
+        bool ok = node_config_approves(cfg, cases[i].project, cases[i].dataset, &cause);
+        char got[256];
+        snprintf(got, sizeof got, "%s", cause ? cause : "");
+        free(cause);
+        cr_expect_eq(ok, cases[i].why == NULL, "case %zu", i);
+        cr_expect_str_eq(got, cases[i].why ? cases[i].why : "", "case %zu", i);
+    }
+    /* No cause wanted: just the answer. */
+    cr_expect_not(node_config_approves(cfg, "p2", "ae", NULL));
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, no_projects_section_approves_nothing)
+{
+    char path[128];
+    write_config("node.ini", GOOD, path, sizeof path);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_not(node_config_approves(cfg, "p1", "ae", &cause));
+    cr_assert_str_eq(cause, "project 'p1' is not approved by this node");
+    free(cause);
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, refuses_malformed_projects_with_their_line)
+{
+    static const struct {
+        const char *lines;   /* after "[projects]" on line 13 */
+        const char *want;
+    } cases[] = {
+        {"Upper = ae\n", ":14: [projects] a project id must be 1-63 of a-z, 0-9, '_', '.' "
+                         "and '-'"},
+        {"p/1 = ae\n", ":14: [projects] a project id must be 1-63 of a-z, 0-9, '_', '.' and "
+                       "'-'"},
+        {"p1 = ae\np2 = ae\np1 = housing\n", ":16: [projects] project 'p1' is listed twice"},
+        {"p1 = ae, trust.ae\n", ":14: [projects] project 'p1': a dataset name must be 1-63 of "
+                                "a-z, 0-9 and _, starting with a letter (this node's own "
+                                "dataset names, without the node's)"},
+        {"p1 = ae, Housing\n", ":14: [projects] project 'p1': a dataset name must be 1-63 of "
+                               "a-z, 0-9 and _, starting with a letter (this node's own "
+                               "dataset names, without the node's)"},
+        {"p1 = ae, housing, ae\n", ":14: [projects] project 'p1' lists dataset 'ae' twice"},
+        {"p1 = *, ae\n", ":14: [projects] project 'p1': * (every dataset) must stand alone"},
+        {"p1 = ae, *\n", ":14: [projects] project 'p1': * (every dataset) must stand alone"},
+        {"p1 =\n", ":14: [projects] project 'p1': an empty dataset name (list dataset names "
+                   "separated by commas, or *)"},
+        {"p1 = ae,, housing\n", ":14: [projects] project 'p1': an empty dataset name (list "
+                                "dataset names separated by commas, or *)"},
+        {"p1 = , ae\n", ":14: [projects] project 'p1': an empty dataset name (list dataset "
+                        "names separated by commas, or *)"},
+        {"p1 = ae,\np2 = ae\n", ":15: [projects] project 'p1': its list of datasets ends "
+                                 "with a comma"},
+        {"p1 = ae,\n[node]\nmin_cell = 3\n", ":16: [projects] project 'p1': its list of "
+                                               "datasets ends with a comma"},
+        {"p1 = ae,\n", ": [projects] project 'p1': its list of datasets ends with a comma"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[800];
+        snprintf(text, sizeof text, "%s[projects]\n%s", GOOD, cases[i].lines);
+        expect_refused(text, HEARTH_ERR_CONFIG, cases[i].want);
+    }
+}
+
+Test(node_config, a_project_id_of_63_characters_is_the_longest)
+{
+    char text[800];
+    char id[65];
+    memset(id, 'p', 63);
+    id[63] = '\0';
+    snprintf(text, sizeof text, "[projects]\n%s = ae\n", id);
+    node_config_t *cfg = load_with(text);
+    cr_assert_str_eq(cfg->projects[0].id, id);
+    cr_assert(node_config_approves(cfg, id, "ae", NULL));
+    node_config_destroy(&cfg);
+    cr_assert(node_config_project_valid(id));
+    id[63] = 'p';
+    id[64] = '\0';
+    cr_assert_not(node_config_project_valid(id));
+    snprintf(text, sizeof text, "%s[projects]\n%s = ae\n", GOOD, id);
+    expect_refused(text, HEARTH_ERR_CONFIG, ":14: [projects] a project id must be 1-63 of "
+                   "a-z, 0-9, '_', '.' and '-'");
+}
+
+/* GOOD, then [projects] with nprojects entries of ndatasets datasets each,
+ * every list over lines of four. Caller frees. */
+static char *many(size_t nprojects, size_t ndatasets)
+{
+    size_t cap = 4096 + nprojects * (32 + ndatasets * 16);
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    size_t n = (size_t)snprintf(text, cap, "%s[projects]\n", GOOD);
+    for (size_t p = 0; p < nprojects; p++) {
+        n += (size_t)snprintf(text + n, cap - n, "p%zu =", p);
+        for (size_t d = 0; d < ndatasets; d++)
+            n += (size_t)snprintf(text + n, cap - n, "%s d%zu%s", d % 4 == 0 && d ? "\n " : "",
+                                  d, d + 1 < ndatasets ? "," : "\n");
+    }
+    return text;
+}
+
+Test(node_config, holds_up_to_1024_projects_of_256_datasets)
+{
+    char *text = many(1024, 1);
+    char path[128];
+    write_config("node.ini", text, path, sizeof path);
+    free(text);
+    node_config_t *cfg = NULL;
+    char *cause = NULL;
+    cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(cfg->nprojects, 1024);
+    cr_assert(node_config_approves(cfg, "p1023", "d0", NULL));
+    node_config_destroy(&cfg);
+
+    text = many(2, 256);
+    write_config("node.ini", text, path, sizeof path);
+    free(text);
+    cr_assert_eq(node_config_load(path, &cfg, &cause), HEARTH_OK, "%s", cause);
+    cr_assert_eq(cfg->projects[1].ndatasets, 256);
+    cr_assert(node_config_approves(cfg, "p1", "d255", NULL));
+    cr_assert_not(node_config_approves(cfg, "p1", "d256", NULL));
+    node_config_destroy(&cfg);
+}
+
+Test(node_config, refuses_more_than_1024_projects_or_256_datasets)
+{
+    char *text = many(1025, 1);
+    /* 12 lines of GOOD, the section, then one line per project. */
+    expect_refused(text, HEARTH_ERR_CONFIG, ":1038: [projects] more than 1024 projects");
+    free(text);
+    text = many(1, 257);
+    /* Dataset 256 is on the 65th line of the list, which starts on 14. */
+    expect_refused(text, HEARTH_ERR_CONFIG, ":78: [projects] project 'p0' lists more than "
+                   "256 datasets");
+    free(text);
 }

@@ -3,7 +3,11 @@
  * of 0 or over 64 and a part count that differs from the first sight of
  * the id are refused with the stated causes and record nothing; bad query
  * ids are refused; the file is created owner-only in WAL mode and survives
- * reopening; hostile ids and dataset names are stored as plain values. */
+ * reopening; hostile ids and dataset names are stored as plain values.
+ * Receipts are stored committed and listed oldest first, exactly as
+ * given; a receipt without a note or with a bad id is refused; the last
+ * checkpoint starts empty, only ever grows, and survives reopening, as the
+ * receipts do. */
 #include "node_ledger.h"
 
 #include <criterion/criterion.h>
@@ -308,4 +312,228 @@ Test(node_ledger, destroy_is_null_safe)
     node_ledger_t *l = NULL;
     node_ledger_destroy(&l);
     cr_assert_null(l);
+}
+
+/* ---- receipts and the last checkpoint ------------------------------------ */
+
+typedef struct {
+    size_t n;
+    char lines[8][512];
+    hearth_err_t stop_with;   /* returned for the second receipt, when set */
+} listing_t;
+
+static hearth_err_t list_one(void *user, const node_ledger_receipt_t *r, char **cause)
+{
+    listing_t *l = user;
+    if (l->stop_with != HEARTH_OK && l->n == 1) {
+        hearth_cause_set(cause, "stopped");
+        return l->stop_with;
+    }
+    cr_assert_lt(l->n, 8);
+    snprintf(l->lines[l->n++], sizeof l->lines[0], "%llu|%s|%u|%llu|%llu|%s|%llu|%s",
+             (unsigned long long)r->seq, r->query_id, r->part, (unsigned long long)r->leaf,
+             (unsigned long long)r->size, r->answered ? "answered" : "refused",
+             (unsigned long long)r->at_ms, r->note);
+    return HEARTH_OK;
+}
+
+static void add_receipt(const char *qid, uint32_t part, uint64_t leaf, uint64_t size,
+                        bool answered, const char *note)
+{
+    node_ledger_receipt_t r = {.seq = 99, .query_id = qid, .part = part, .leaf = leaf,
+                               .size = size, .answered = answered, .note = note,
+                               .at_ms = 1700000000000ull + leaf};
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_add_receipt(ledger, &r, &cause);
+    char got[256];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", got);
+}
+
+static void list(listing_t *l)
+{
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_receipts(ledger, list_one, l, &cause);
+    char got[256];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", got);
+}
+
+Test(node_ledger, stores_receipts_on_disk_and_lists_them_oldest_first)
+{
+    add_receipt("q2", 1, 7, 9, true, "second\n\n\xe2\x80\x94 trust abc=\n");
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM receipts"), 1);
+    add_receipt("q1", 0, 3, 9, false, "first'); DROP TABLE receipts; --");
+    add_receipt("q2", 1, 12, 15, true, "third");
+    listing_t l = {0};
+    list(&l);
+    cr_assert_eq(l.n, 3);
+    cr_assert_str_eq(l.lines[0], "1|q2|1|7|9|answered|1700000000007|second\n\n\xe2\x80\x94 "
+                     "trust abc=\n");
+    cr_assert_str_eq(l.lines[1], "2|q1|0|3|9|refused|1700000000003|first'); DROP TABLE "
+                     "receipts; --");
+    cr_assert_str_eq(l.lines[2], "3|q2|1|12|15|answered|1700000000012|third");
+    char *outcomes = disk_text("SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM "
+                               "receipts ORDER BY seq)");
+    cr_assert_str_eq(outcomes, "answered,refused,answered");
+    free(outcomes);
+}
+
+Test(node_ledger, receipts_survive_reopening)
+{
+    add_receipt("q1", 0, 3, 4, true, "one");
+    node_ledger_destroy(&ledger);
+    open_ledger();
+    add_receipt("q2", 0, 5, 6, false, "two");
+    listing_t l = {0};
+    list(&l);
+    cr_assert_eq(l.n, 2);
+    cr_assert_str_eq(l.lines[0], "1|q1|0|3|4|answered|1700000000003|one");
+    cr_assert_str_eq(l.lines[1], "2|q2|0|5|6|refused|1700000000005|two");
+}
+
+Test(node_ledger, an_empty_ledger_lists_no_receipts)
+{
+    listing_t l = {0};
+    list(&l);
+    cr_assert_eq(l.n, 0);
+}
+
+Test(node_ledger, the_listing_stops_at_the_callbacks_error)
+{
+    add_receipt("q1", 0, 1, 2, true, "one");
+    add_receipt("q2", 0, 3, 4, true, "two");
+    add_receipt("q3", 0, 5, 6, true, "three");
+    listing_t l = {.stop_with = HEARTH_ERR_IO};
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_receipts(ledger, list_one, &l, &cause);
+    char got[256];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_ERR_IO);
+    cr_assert_str_eq(got, "stopped");
+    cr_assert_eq(l.n, 1);
+    /* The ledger is still usable: the read transaction was ended. */
+    add_receipt("q4", 0, 7, 8, true, "four");
+    admit_ok("q4", 0, 1, "ae", AGG);
+    l.stop_with = HEARTH_OK;
+    l.n = 0;
+    list(&l);
+    cr_assert_eq(l.n, 4);
+}
+
+Test(node_ledger, refuses_a_receipt_without_a_note_or_with_a_bad_id)
+{
+    node_ledger_receipt_t bad[] = {
+        {.query_id = "q1", .note = NULL},
+        {.query_id = "q1", .note = ""},
+        {.query_id = "q 1", .note = "n"},
+        {.query_id = NULL, .note = "n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *cause = NULL;
+        hearth_err_t rc = node_ledger_add_receipt(ledger, &bad[i], &cause);
+        char got[256];
+        snprintf(got, sizeof got, "%s", cause ? cause : "");
+        free(cause);
+        cr_expect_eq(rc, HEARTH_ERR_PROTO, "case %zu", i);
+        cr_expect_str_eq(got, "a receipt needs a well-formed query id and a note");
+    }
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM receipts"), 0);
+}
+
+/* The stored checkpoint as "size|root hex|note" (note "(none)"). */
+static void stored(char *out, size_t cap)
+{
+    uint64_t size = 99;
+    uint8_t root[TLOG_HASH_LEN];
+    char *note = NULL, *cause = NULL;
+    hearth_err_t rc = node_ledger_checkpoint(ledger, &size, root, &note, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", cause ? cause : "");
+    int n = snprintf(out, cap, "%llu|", (unsigned long long)size);
+    for (size_t i = 0; i < 4; i++)
+        n += snprintf(out + n, cap - (size_t)n, "%02x", root[i]);
+    snprintf(out + n, cap - (size_t)n, "|%s", note ? note : "(none)");
+    free(note);
+}
+
+static void set_checkpoint(uint64_t size, uint8_t fill, const char *note, bool want_stored)
+{
+    uint8_t root[TLOG_HASH_LEN];
+    memset(root, fill, sizeof root);
+    bool was = !want_stored;
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_set_checkpoint(ledger, size, root, note, &was, &cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", cause ? cause : "");
+    cr_assert_eq(was, want_stored, "size %llu", (unsigned long long)size);
+}
+
+Test(node_ledger, the_last_checkpoint_starts_empty_and_only_grows)
+{
+    char got[256];
+    stored(got, sizeof got);
+    /* SHA-256 of nothing: e3b0c442... */
+    cr_assert_str_eq(got, "0|e3b0c442|(none)");
+    set_checkpoint(5, 0xaa, "five", true);
+    stored(got, sizeof got);
+    cr_assert_str_eq(got, "5|aaaaaaaa|five");
+    set_checkpoint(3, 0xbb, "three", false);
+    set_checkpoint(5, 0xcc, "five again", false);
+    stored(got, sizeof got);
+    cr_assert_str_eq(got, "5|aaaaaaaa|five");
+    set_checkpoint(9, 0xdd, "nine", true);
+    cr_assert_eq(disk_int("SELECT size FROM checkpoint"), 9);
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM checkpoint"), 1);
+    node_ledger_destroy(&ledger);
+    open_ledger();
+    stored(got, sizeof got);
+    cr_assert_str_eq(got, "9|dddddddd|nine");
+    /* stored may be NULL, and the size is only ever raised. */
+    uint8_t root[TLOG_HASH_LEN] = {0};
+    char *cause = NULL;
+    cr_assert_eq(node_ledger_set_checkpoint(ledger, 4, root, "four", NULL, &cause), HEARTH_OK);
+    cr_assert_eq(disk_int("SELECT size FROM checkpoint"), 9);
+}
+
+Test(node_ledger, refuses_a_checkpoint_size_past_2_to_the_63)
+{
+    uint8_t root[TLOG_HASH_LEN] = {0};
+    char *cause = NULL;
+    hearth_err_t rc = node_ledger_set_checkpoint(ledger, (uint64_t)INT64_MAX + 1, root, "x",
+                                                 NULL, &cause);
+    char got[256];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_ERR_USAGE);
+    cr_assert_str_eq(got, "a checkpoint needs a size below 2^63 and a note");
+    cr_assert_eq(disk_int("SELECT COUNT(*) FROM checkpoint"), 0);
+}
+
+Test(node_ledger, an_older_ledger_gains_the_new_tables_on_opening)
+{
+    node_ledger_destroy(&ledger);
+    /* A ledger as the previous version made it: admissions only. */
+    sqlite3 *db = NULL;
+    char old[100];
+    snprintf(old, sizeof old, "%s/old.ledger", dir);
+    cr_assert_eq(sqlite3_open(old, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "CREATE TABLE queries(query_id TEXT PRIMARY KEY, nparts "
+                              "INTEGER NOT NULL, first_ms INTEGER NOT NULL) WITHOUT ROWID;"
+                              "CREATE TABLE parts(query_id TEXT NOT NULL REFERENCES "
+                              "queries(query_id), part INTEGER NOT NULL, dataset TEXT NOT "
+                              "NULL, kind TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY "
+                              "KEY(query_id, part)) WITHOUT ROWID;"
+                              "INSERT INTO queries VALUES('q1', 1, 1);"
+                              "INSERT INTO parts VALUES('q1', 0, 'ae', 'cohort', 1);",
+                              NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    snprintf(path, sizeof path, "%s", old);
+    open_ledger();
+    admit_refused("q1", 0, 1, HEARTH_ERR_REFUSED, REPLAY);
+    add_receipt("q2", 0, 1, 2, true, "new");
+    char got[256];
+    stored(got, sizeof got);
+    cr_assert_str_eq(got, "0|e3b0c442|(none)");
 }

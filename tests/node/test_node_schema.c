@@ -420,12 +420,19 @@ static char *make_node(void)
     char *argv[] = {keys, "linkage-key", key, NULL};
     cr_assert_eq(run(argv, &r), 0, "%s", r.err);
     e2e_result_free(&r);
+    /* The gateway's audit verifier key is read with the config. */
+    char *prefix = e2e_asprintf("%s/gateway-audit", dir);
+    char *sign_argv[] = {keys, "signing-key", "--name", "gateway-audit", "--out", prefix, NULL};
+    cr_assert_eq(run(sign_argv, &r), 0, "%s", r.err);
+    e2e_result_free(&r);
+    free(prefix);
     free(keys);
     free(key);
     return write_file("node.ini", "[node]\nname = trust\ndatabase = node.db\n"
                                   "linkage_key = linkage.key\ncurve_key = node.key\n"
+                                  "signing_key = trust-audit.signer\n"
                                   "[gateway]\nendpoint = tcp://127.0.0.1:1\n"
-                                  "public_key = gateway.pub\n");
+                                  "public_key = gateway.pub\naudit_key = gateway-audit.vkey\n");
 }
 
 Test(node_schema_file, hearth_node_uses_the_schema_beside_the_extract_or_the_one_named)
