@@ -14,6 +14,7 @@
 struct gw_store_t {
     char *path;                 /* owned: for messages */
     sqlite3 *db;
+    unsigned depth;             /* open transactions: 1 + savepoints inside it */
     sqlite3_stmt *budget_get, *budget_set;
     sqlite3_stmt *find_release, *count_releases, *add_release, *add_conjunct, *add_cell;
     sqlite3_stmt *list_releases, *list_cells;
@@ -158,23 +159,53 @@ void gw_store_destroy(gw_store_t **self_p)
     *self_p = NULL;
 }
 
+sqlite3 *gw_store_db(gw_store_t *self)
+{
+    return self->db;
+}
+
+/* Transactions nest: inside an open one, begin is a savepoint that commit
+ * releases into it and rollback undoes alone. The serve loop holds one
+ * transaction per turn (its audit batch, gw_journal) while releases are
+ * recorded inside it, and all of it becomes durable at the batch's commit,
+ * before any answer is sent. */
 hearth_err_t gw_store_begin(gw_store_t *self, char **cause)
 {
-    return exec(self, "BEGIN IMMEDIATE", "starting a transaction", cause);
+    hearth_err_t rc = self->depth == 0
+                          ? exec(self, "BEGIN IMMEDIATE", "starting a transaction", cause)
+                          : exec(self, "SAVEPOINT nested", "starting a transaction", cause);
+    if (rc == HEARTH_OK)
+        self->depth++;
+    return rc;
 }
 
 hearth_err_t gw_store_commit(gw_store_t *self, char **cause)
 {
+    if (self->depth > 1) {
+        hearth_err_t rc = exec(self, "RELEASE nested", "committing", cause);
+        if (rc != HEARTH_OK)
+            gw_store_rollback(self);
+        else
+            self->depth--;
+        return rc;
+    }
     hearth_err_t rc = exec(self, "COMMIT", "committing", cause);
     if (rc != HEARTH_OK)
         gw_store_rollback(self);
+    self->depth = 0;
     return rc;
 }
 
 void gw_store_rollback(gw_store_t *self)
 {
+    if (self->depth > 1) {
+        (void)sqlite3_exec(self->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+        self->depth--;
+        return;
+    }
     if (!sqlite3_get_autocommit(self->db))
         (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    self->depth = 0;
 }
 
 /* ---------------------------------------------------------------- checks */

@@ -34,6 +34,7 @@
 
 #include "hearth_err.h"
 
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,14 +72,23 @@ hearth_err_t gw_store_open(const char *path, gw_store_t **out, char **cause)
 /* Closes the file and frees the store; NULL-safe; sets *self_p to NULL. */
 void gw_store_destroy(gw_store_t **self_p);
 
+/* The store's SQLite connection, borrowed: for modules that keep their own
+ * tables in the same file and transactions (gw_audit). It lives as long as
+ * the store; statements prepared on it must be finalised before
+ * gw_store_destroy. Never NULL for an open store. */
+sqlite3 *gw_store_db(gw_store_t *self);
+
 /* BEGIN IMMEDIATE: until gw_store_commit or gw_store_rollback, every call
  * on this store is one transaction that no other connection can interleave
- * with. Returns HEARTH_ERR_DB (cause set) when it cannot start, for example
- * when one is already open. */
+ * with. Inside an open transaction it nests (a savepoint): the matching
+ * commit folds it into the outer transaction, which alone makes it
+ * durable, and the matching rollback undoes only it. Returns
+ * HEARTH_ERR_DB (cause set) when it cannot start. */
 hearth_err_t gw_store_begin(gw_store_t *self, char **cause) __attribute__((warn_unused_result));
 
-/* Commits the transaction gw_store_begin opened, durably. On failure the
- * transaction is rolled back and HEARTH_ERR_DB returned. */
+/* Commits the transaction gw_store_begin opened, durably (or, nested,
+ * into the outer one). On failure it is rolled back and HEARTH_ERR_DB
+ * returned. */
 hearth_err_t gw_store_commit(gw_store_t *self, char **cause) __attribute__((warn_unused_result));
 
 /* Abandons the open transaction, if any. */

@@ -333,15 +333,38 @@ Test(gw_store, a_rolled_back_transaction_keeps_nothing)
     gw_store_destroy(&st);
 }
 
-Test(gw_store, a_second_begin_is_refused)
+/* Transactions nest: an inner rollback undoes only the inner change; the
+ * inner commit becomes durable with the outer one alone. */
+Test(gw_store, a_nested_begin_is_a_savepoint)
 {
     gw_store_t *st = open_store();
-    char *cause = NULL;
+    char *cause = NULL, *text = NULL;
     cr_assert_eq(gw_store_begin(st, &cause), HEARTH_OK);
-    cr_assert_eq(gw_store_begin(st, &cause), HEARTH_ERR_DB);
-    cr_assert_not_null(cause);
+    cr_assert_eq(gw_store_budget_set(st, "p", "3", &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_begin(st, &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_budget_set(st, "p", "2", &cause), HEARTH_OK);
+    gw_store_rollback(st);                      /* the inner one only */
+    cr_assert_eq(gw_store_budget_get(st, "p", &text, &cause), HEARTH_OK);
+    cr_assert_str_eq(text, "3");
+    free(text);
+    cr_assert_eq(gw_store_begin(st, &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_budget_set(st, "q", "1", &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_commit(st, &cause), HEARTH_OK);   /* into the outer one */
+    gw_store_rollback(st);                      /* the outer one: all of it goes */
+    cr_assert_eq(gw_store_budget_get(st, "p", &text, &cause), HEARTH_OK);
+    cr_assert_null(text);
+    cr_assert_eq(gw_store_budget_get(st, "q", &text, &cause), HEARTH_OK);
+    cr_assert_null(text);
+    /* And a fresh outer transaction commits durably. */
+    cr_assert_eq(gw_store_begin(st, &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_begin(st, &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_budget_set(st, "q", "1", &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_commit(st, &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_commit(st, &cause), HEARTH_OK);
+    cr_assert_eq(gw_store_budget_get(st, "q", &text, &cause), HEARTH_OK);
+    cr_assert_str_eq(text, "1");
+    free(text);
     free(cause);
-    gw_store_rollback(st);
     gw_store_destroy(&st);
 }
 
