@@ -5,6 +5,7 @@
 #include "hearth_mem.h"
 #include "hearth_util.h"
 #include "keys_file.h"
+#include "keys_sign.h"
 #include "proto_wire.h"
 
 #include <dirent.h>
@@ -22,10 +23,20 @@
 #define SANDBOX_MAX_NODES 64
 #define SANDBOX_MAX_DATASETS 256
 #define SANDBOX_ANALYST "sandbox_analyst"
-/* The project the sandbox's analyst asks under, declared in gateway.ini.
- * The gateway's database (its record of releases and DP budgets) is kept in
- * the state folder across runs, as a real gateway's would be. */
+/* The project the sandbox's analyst asks under, added to the gateway's
+ * database with `hearth-gateway project add` before the gateway starts.
+ * The database (projects, the audit log, the record of releases and DP
+ * budgets) is kept in the state folder across runs, as a real gateway's
+ * would be; so a run whose folder or dates no longer match the project of
+ * an earlier run adds another, "sandbox-2" and so on (projects are never
+ * edited or deleted: the audit log records each as it was approved). */
 #define SANDBOX_PROJECT "sandbox"
+#define SANDBOX_MAX_PROJECTS 100
+/* The name of the gateway's audit signing key: the origin line of its
+ * checkpoints. */
+#define SANDBOX_AUDIT_NAME "hearth-sandbox"
+/* A project's approval as the sandbox grants it, in days from today. */
+#define SANDBOX_PROJECT_DAYS 365
 
 typedef struct {
     char name[64];
@@ -41,6 +52,7 @@ typedef struct {
     size_t nnodes;
     pid_t gateway;
     char *client_config;
+    char project[64];                       /* the project the client asks under */
 } sandbox_t;
 
 static int cmp_str(const void *a, const void *b)
@@ -150,6 +162,21 @@ static hearth_err_t ensure_keypair(const sandbox_t *sb, const char *name, char *
     return rc;
 }
 
+/* Makes an Ed25519 signing key keys/<file>.signer + .vkey called name,
+ * unless it exists already (keys_sign_generate never leaves half a pair). */
+static hearth_err_t ensure_signing_key(const sandbox_t *sb, const char *file, const char *name,
+                                       char **cause)
+{
+    char *base = hearth_asprintf("%s/keys/%s", sb->state, file);
+    char *signer = hearth_asprintf("%s.signer", base);
+    hearth_err_t rc = HEARTH_OK;
+    if (access(signer, F_OK) != 0)
+        rc = keys_sign_generate(base, name, cause);
+    free(signer);
+    free(base);
+    return rc;
+}
+
 static hearth_err_t write_text(const char *path, const char *text, char **cause)
 {
     /* Configs hold paths and endpoints, never secrets; rewritten each run
@@ -175,6 +202,15 @@ static hearth_err_t make_keys(const sandbox_t *sb, char **cause)
         rc = ensure_keypair(sb, SANDBOX_ANALYST, cause);
     for (size_t i = 0; i < sb->nnodes && rc == HEARTH_OK; i++)
         rc = ensure_keypair(sb, sb->nodes[i].name, cause);
+    /* Audit keys: the gateway signs its log's checkpoints, each node its
+     * receipts. */
+    if (rc == HEARTH_OK)
+        rc = ensure_signing_key(sb, "gateway-audit", SANDBOX_AUDIT_NAME, cause);
+    for (size_t i = 0; i < sb->nnodes && rc == HEARTH_OK; i++) {
+        char *file = hearth_asprintf("%s-audit", sb->nodes[i].name);
+        rc = ensure_signing_key(sb, file, sb->nodes[i].name, cause);
+        free(file);
+    }
     return rc;
 }
 
@@ -190,11 +226,17 @@ static hearth_err_t write_node_config(const sandbox_t *sb, const sb_node_t *n,
     hearth_err_t rc = hearth_file_mkdirs(dir, 0700, cause);
     if (rc == HEARTH_OK) {
         char *path = hearth_asprintf("%s/node.ini", dir);
+        /* The node approves every one of its datasets for the sandbox's
+         * project, as a partner would in [projects]. */
         char *text = hearth_asprintf(
             "; written by hearth sandbox\n[node]\nname = %s\ndatabase = %s/node.db\n"
-            "linkage_key = %s/keys/linkage.key\ncurve_key = %s/keys/%s.key\n\n"
-            "[gateway]\nendpoint = %s\npublic_key = %s/keys/gateway.pub\n",
-            n->name, dir, sb->state, sb->state, n->name, endpoint, sb->state);
+            "linkage_key = %s/keys/linkage.key\ncurve_key = %s/keys/%s.key\n"
+            "signing_key = %s/keys/%s-audit.signer\n\n"
+            "[gateway]\nendpoint = %s\npublic_key = %s/keys/gateway.pub\n"
+            "audit_key = %s/keys/gateway-audit.vkey\n\n"
+            "[projects]\n%s = *\n",
+            n->name, dir, sb->state, sb->state, n->name, sb->state, n->name, endpoint, sb->state,
+            sb->state, sb->project);
         rc = write_text(path, text, cause);
         free(text);
         free(path);
@@ -206,20 +248,24 @@ static hearth_err_t write_node_config(const sandbox_t *sb, const sb_node_t *n,
 static hearth_err_t write_gateway_config(const sandbox_t *sb, char **cause)
 {
     char *path = hearth_asprintf("%s/gateway.ini", sb->state);
+    /* The one analyst may both ask questions and audit them, so that
+     * `hearth audit ...` works against the sandbox too. Projects are not
+     * configured here: main adds the sandbox's with `hearth-gateway
+     * project add`. */
     char *text = hearth_asprintf(
         "; written by hearth sandbox: loopback only, ports chosen by the system\n"
-        "[gateway]\ncurve_key = %s/keys/gateway.key\nnode_endpoint = tcp://127.0.0.1:*\n"
+        "[gateway]\ncurve_key = %s/keys/gateway.key\naudit_key = %s/keys/gateway-audit.signer\n"
+        "node_endpoint = tcp://127.0.0.1:*\n"
         "analyst_endpoint = tcp://127.0.0.1:*\nready_file = %s/gateway.ready\n"
         "database = %s/gateway.db\n\n"
-        /* The client asks under this project (client.ini below); a project
-         * exists only with a setting, and this one is the default. */
-        "[project %s]\nthreshold = 7\n\n"
-        "[analyst %s]\npublic_key = %s/keys/%s.pub\n",
-        sb->state, sb->state, sb->state, SANDBOX_PROJECT, SANDBOX_ANALYST, sb->state,
-        SANDBOX_ANALYST);
+        "[analyst %s]\npublic_key = %s/keys/%s.pub\ndisplay_name = Sandbox analyst\n"
+        "organisation = hearth sandbox\nroles = analyst, auditor\n",
+        sb->state, sb->state, sb->state, sb->state, SANDBOX_ANALYST, sb->state, SANDBOX_ANALYST);
     for (size_t i = 0; i < sb->nnodes; i++) {
-        char *more = hearth_asprintf("%s\n[node %s]\npublic_key = %s/keys/%s.pub\n", text,
-                                     sb->nodes[i].name, sb->state, sb->nodes[i].name);
+        char *more = hearth_asprintf("%s\n[node %s]\npublic_key = %s/keys/%s.pub\n"
+                                     "receipt_key = %s/keys/%s-audit.vkey\n", text,
+                                     sb->nodes[i].name, sb->state, sb->nodes[i].name, sb->state,
+                                     sb->nodes[i].name);
         free(text);
         text = more;
     }
@@ -288,6 +334,171 @@ static hearth_err_t ingest_all(sandbox_t *sb, char **cause)
         free(config);
     }
     return HEARTH_OK;
+}
+
+/* Runs bin/prog with argv to its end; its output goes to log (appended)
+ * or, when log is NULL, to our standard error. Returns its exit status, or
+ * -1 when it could not run or was killed. */
+static int run_tool(const sandbox_t *sb, const char *prog, char *const argv[], const char *log)
+{
+    pid_t pid = spawn(sb, prog, argv, log);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/* The UTC date t + days*86400 as YYYY-MM-DD. */
+static void utc_date(time_t t, long days, char out[11])
+{
+    t += (time_t)days * 86400;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+        strcpy(out, "9999-12-31");
+        return;
+    }
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    memcpy(out, tmp, 10);
+    out[10] = '\0';
+}
+
+/* The value of the first "key: value" line of text, copied into out
+ * (cap bytes); false when there is none. */
+static bool show_field(const char *text, const char *key, char *out, size_t cap)
+{
+    size_t klen = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, key, klen) == 0 && p[klen] == ':' && p[klen + 1] == ' ') {
+            const char *v = p + klen + 2;
+            size_t n = strcspn(v, "\n");
+            if (n >= cap)
+                return false;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the project `hearth-gateway project show` printed (text) is one
+ * this run can use: active, today within its dates, exactly these
+ * datasets, and the sandbox's analyst with today's key. */
+static bool project_fits(const char *text, const char *datasets, const char *analyst_line,
+                         const char *today)
+{
+    char status[32], start[16], expiry[16];
+    if (!show_field(text, "status", status, sizeof status) || strcmp(status, "active") != 0 ||
+        !show_field(text, "start", start, sizeof start) ||
+        !show_field(text, "expiry", expiry, sizeof expiry) || strcmp(start, today) > 0 ||
+        strcmp(expiry, today) < 0)
+        return false;
+    size_t cap = strlen(datasets) + 1;
+    char *got = hearth_malloc(cap);
+    bool same = show_field(text, "datasets", got, cap) && strcmp(got, datasets) == 0;
+    free(got);
+    return same && strstr(text, analyst_line) != NULL;
+}
+
+/* Chooses the project the client asks under (sb->project): the first of
+ * sandbox, sandbox-2, ... that either fits this run (project_fits) or does
+ * not exist yet, in which case it is added, approving every dataset found
+ * for the sandbox's analyst from today for SANDBOX_PROJECT_DAYS days. */
+static hearth_err_t add_project(sandbox_t *sb, char **cause)
+{
+    char *gw_config = hearth_asprintf("%s/gateway.ini", sb->state);
+    char *show_out = hearth_asprintf("%s/logs/project-show.txt", sb->state);
+    char *pub = hearth_asprintf("%s/keys/%s.pub", sb->state, SANDBOX_ANALYST);
+    char *datasets = hearth_strdup(""), *shown = hearth_strdup("");
+    char analyst_key[KEYS_Z85_LEN + 1];
+    hearth_err_t rc = keys_curve_load_public(pub, analyst_key, cause);
+    for (size_t i = 0; i < sb->nnodes; i++)
+        for (size_t d = 0; d < sb->nodes[i].ndatasets; d++) {
+            bool first = datasets[0] == '\0';
+            char *more = hearth_asprintf("%s%s%s.%s", datasets, first ? "" : ",",
+                                         sb->nodes[i].name, sb->nodes[i].datasets[d]);
+            free(datasets);
+            datasets = more;
+        }
+    /* `project show` lists them sorted, ", "-separated. */
+    size_t nds = 0;
+    for (size_t i = 0; i < sb->nnodes; i++)
+        nds += sb->nodes[i].ndatasets;
+    char **sorted = hearth_calloc(nds ? nds : 1, sizeof *sorted);
+    for (size_t i = 0, k = 0; i < sb->nnodes; i++)
+        for (size_t d = 0; d < sb->nodes[i].ndatasets; d++)
+            sorted[k++] = hearth_asprintf("%s.%s", sb->nodes[i].name, sb->nodes[i].datasets[d]);
+    qsort(sorted, nds, sizeof *sorted, cmp_str);
+    for (size_t k = 0; k < nds; k++) {
+        char *more = hearth_asprintf("%s%s%s", shown, k ? ", " : "", sorted[k]);
+        free(shown);
+        shown = more;
+        free(sorted[k]);
+    }
+    free(sorted);
+    char today[11], expiry[11];
+    time_t now = time(NULL);
+    utc_date(now, 0, today);
+    utc_date(now, SANDBOX_PROJECT_DAYS, expiry);
+    char *analyst_line = hearth_asprintf("\nanalyst: %s key=%s ", SANDBOX_ANALYST, analyst_key);
+    if (rc == HEARTH_OK && nds == 0) {
+        /* Nothing to approve: no project, and nothing to ask either. */
+        snprintf(sb->project, sizeof sb->project, "%s", SANDBOX_PROJECT);
+        fprintf(stderr, "sandbox: no datasets, so no project was added\n");
+        goto done;
+    }
+    rc = rc == HEARTH_OK ? HEARTH_ERR_EXISTS : rc;
+    for (int i = 1; i <= SANDBOX_MAX_PROJECTS && rc == HEARTH_ERR_EXISTS; i++) {
+        char id[64];
+        if (i == 1)
+            snprintf(id, sizeof id, "%s", SANDBOX_PROJECT);
+        else
+            snprintf(id, sizeof id, "%s-%d", SANDBOX_PROJECT, i);
+        unlink(show_out);
+        char *show_argv[] = {"hearth-gateway", "project", "show", "--config", gw_config, id,
+                             NULL};
+        if (run_tool(sb, "hearth-gateway", show_argv, show_out) == 0) {
+            char *text = NULL;
+            bool fits = hearth_file_read_all(show_out, (size_t)1 << 20, &text, NULL, NULL) ==
+                            HEARTH_OK &&
+                        project_fits(text, shown, analyst_line, today);
+            free(text);
+            if (fits) {
+                snprintf(sb->project, sizeof sb->project, "%s", id);
+                rc = HEARTH_OK;
+            }
+            continue;
+        }
+        fprintf(stderr, "sandbox: adding project %s (every dataset, until %s)\n", id, expiry);
+        char *add_argv[] = {"hearth-gateway", "project", "add", "--config", gw_config,
+                            "--id", id, "--title", "hearth sandbox",
+                            "--dsa", "SANDBOX",
+                            "--purpose", "Trying hearth on local extracts",
+                            "--datasets", datasets, "--analysts", SANDBOX_ANALYST,
+                            "--start", today, "--expiry", expiry, "--by", "sandbox", NULL};
+        if (run_tool(sb, "hearth-gateway", add_argv, NULL) != 0) {
+            hearth_cause_set(cause, "could not add the sandbox's project (see the message "
+                             "above)");
+            rc = HEARTH_ERR_INTERNAL;
+            break;
+        }
+        snprintf(sb->project, sizeof sb->project, "%s", id);
+        rc = HEARTH_OK;
+    }
+    if (rc == HEARTH_ERR_EXISTS)
+        hearth_cause_set(cause, "the gateway database in %s already holds %d sandbox projects "
+                         "that do not fit this folder; remove %s/gateway.db to start afresh",
+                         sb->state, SANDBOX_MAX_PROJECTS, sb->state);
+done:
+    unlink(show_out);
+    free(analyst_line);
+    free(shown);
+    free(datasets);
+    free(pub);
+    free(show_out);
+    free(gw_config);
+    return rc;
 }
 
 /* A child that exited: which one, for the message. */
@@ -460,6 +671,7 @@ hearth_err_t client_sandbox_run(const client_sandbox_options_t *opt,
                                 volatile sig_atomic_t *stop, char **cause)
 {
     sandbox_t *sb = hearth_calloc(1, sizeof *sb);
+    snprintf(sb->project, sizeof sb->project, "%s", SANDBOX_PROJECT);
     char *node_ep = NULL, *analyst_ep = NULL;
     hearth_err_t rc;
     if ((rc = resolve_dirs(sb, opt, cause)) != HEARTH_OK || (rc = discover(sb, cause)) != HEARTH_OK ||
@@ -470,7 +682,8 @@ hearth_err_t client_sandbox_run(const client_sandbox_options_t *opt,
     for (size_t i = 0; i < sb->nnodes && rc == HEARTH_OK; i++)
         rc = write_node_config(sb, &sb->nodes[i], "tcp://127.0.0.1:1", cause);
     if (rc != HEARTH_OK || (rc = ingest_all(sb, cause)) != HEARTH_OK ||
-        (rc = write_gateway_config(sb, cause)) != HEARTH_OK)
+        (rc = write_gateway_config(sb, cause)) != HEARTH_OK ||
+        (rc = add_project(sb, cause)) != HEARTH_OK)
         goto done;
     char *ready = hearth_asprintf("%s/gateway.ready", sb->state);
     unlink(ready);
@@ -503,8 +716,8 @@ hearth_err_t client_sandbox_run(const client_sandbox_options_t *opt,
     char *client = hearth_asprintf(
         "; written by hearth sandbox: an analyst under a project that approves every dataset\n"
         "[client]\ngateway = %s\ngateway_public_key = %s/keys/gateway.pub\n"
-        "curve_key = %s/keys/%s.key\nproject = %s\n",
-        analyst_ep, sb->state, sb->state, SANDBOX_ANALYST, SANDBOX_PROJECT);
+        "curve_key = %s/keys/%s.key\nproject = %s\naudit_key = %s/keys/gateway-audit.vkey\n",
+        analyst_ep, sb->state, sb->state, SANDBOX_ANALYST, sb->project, sb->state);
     rc = write_text(sb->client_config, client, cause);
     free(client);
     if (rc != HEARTH_OK ||

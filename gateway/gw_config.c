@@ -11,23 +11,19 @@
 #include <string.h>
 #include <zmq.h>
 
-/* The file is read twice. Pass 1 takes only the valid [disclosure] values,
- * silently, so that pass 2 can check each [project NAME] setting against
- * the gateway's final rules at the setting's own line, wherever in the file
- * [disclosure] is; pass 2 checks and takes everything else, and re-checks
- * [disclosure] (so that the first bad line is the one reported) without
- * changing what pass 1 took. */
+/* One pass over the file. Peers' settings may come in any order within
+ * their section, so which ones each peer has given is tracked beside the
+ * list and the required ones are checked at the end. */
 typedef struct {
     gw_config_t *cfg;
     const char *dir;
-    int pass;                   /* 1 or 2 */
-    unsigned *project_set;      /* owned: per project, the SET_* it gave */
+    unsigned *node_set;         /* owned: per node, the PEER_* it gave */
+    unsigned *analyst_set;      /* owned: per analyst, likewise */
 } load_ctx_t;
 
 enum {
-    SET_THRESHOLD = 1u << 0, SET_ROUNDING = 1u << 1, SET_ZEROS = 1u << 2,
-    SET_PROTECTION = 1u << 3, SET_DOMINANCE = 1u << 4, SET_EPSILON = 1u << 5,
-    SET_BUDGET = 1u << 6
+    PEER_PUBLIC_KEY = 1u << 0, PEER_RECEIPT_KEY = 1u << 1, PEER_DISPLAY_NAME = 1u << 2,
+    PEER_ORGANISATION = 1u << 3, PEER_ROLES = 1u << 4
 };
 
 #define DOMINANCE_FORMS "off, p%% P (P 1..100) or n,k N K (N 1..3, K 1..99)"
@@ -90,9 +86,7 @@ static bool parse_dominance(const char *s, gw_dominance_t *out)
     return true;
 }
 
-/* True when d hides at least every cell base hides. Rules of different
- * kinds are not comparable, so neither is stricter than the other. */
-static bool dominance_at_least(const gw_dominance_t *d, const gw_dominance_t *base)
+bool gw_config_dominance_at_least(const gw_dominance_t *d, const gw_dominance_t *base)
 {
     switch (base->kind) {
     case GW_DOMINANCE_OFF:
@@ -105,6 +99,46 @@ static bool dominance_at_least(const gw_dominance_t *d, const gw_dominance_t *ba
         return d->kind == GW_DOMINANCE_NK && d->n >= base->n && d->k <= base->k;
     }
     return false;
+}
+
+bool gw_config_text_printable(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        size_t n;
+        if (p[0] < 0x80) {
+            cp = p[0];
+            n = 1;
+        } else if ((p[0] & 0xe0) == 0xc0) {
+            cp = p[0] & 0x1fu;
+            n = 2;
+        } else if ((p[0] & 0xf0) == 0xe0) {
+            cp = p[0] & 0x0fu;
+            n = 3;
+        } else if ((p[0] & 0xf8) == 0xf0) {
+            cp = p[0] & 0x07u;
+            n = 4;
+        } else {
+            return false;
+        }
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3fu);
+        }
+        /* Overlong forms, surrogates and values past Unicode are not
+         * UTF-8; control characters (C0, DEL, C1) and the bidirectional
+         * embeddings, overrides and isolates could rearrange what a
+         * terminal or report shows, so they are refused too. */
+        static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_for_len[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+            cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+            (cp >= 0x2066 && cp <= 0x2069))
+            return false;
+        p += n;
+    }
+    return true;
 }
 
 /* dp_epsilon and dp_budget are parsed exactly as the gateway will use
@@ -187,157 +221,136 @@ static int disclosure_setting(const char *name, const char *value, gw_sdc_policy
     return 0;
 }
 
-/* The project called name, added (with [disclosure]'s rules) when new. */
-static gw_project_t *project_slot(load_ctx_t *ctx, const char *name, unsigned **set,
+void gw_config_policy_default(const gw_config_t *cfg, gw_project_policy_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->disclosure = cfg->disclosure;
+    out->dominance = cfg->dominance;
+}
+
+#define DP_FORMS "a positive number: a whole number, a fraction such as 1/2 or a decimal " \
+                 "such as 0.5 with at most 6 places; epsilon at most 10, a budget at most 100"
+
+hearth_err_t gw_config_policy_set(gw_project_policy_t *p, const char *name, const char *value,
                                   char **cause)
 {
-    gw_config_t *cfg = ctx->cfg;
-    for (size_t i = 0; i < cfg->nprojects; i++) {
-        if (strcmp(cfg->projects[i].name, name) == 0) {
-            *set = &ctx->project_set[i];
-            return &cfg->projects[i];
-        }
-    }
-    if (!name_valid(name)) {
-        hearth_cause_set(cause, "[project %s]: names are 1-63 of a-z, 0-9, _ - and ., "
-                         "starting with a letter", name);
-        return NULL;
-    }
-    if (cfg->nprojects >= GW_MAX_PROJECTS) {
-        hearth_cause_set(cause, "more than %d project sections", GW_MAX_PROJECTS);
-        return NULL;
-    }
-    cfg->projects = hearth_reallocarray(cfg->projects, cfg->nprojects + 1,
-                                        sizeof *cfg->projects);
-    ctx->project_set = hearth_reallocarray(ctx->project_set, cfg->nprojects + 1,
-                                           sizeof *ctx->project_set);
-    gw_project_t *p = &cfg->projects[cfg->nprojects];
-    memset(p, 0, sizeof *p);
-    strcpy(p->name, name);
-    p->disclosure = cfg->disclosure;
-    p->dominance = cfg->dominance;
-    ctx->project_set[cfg->nprojects] = 0;
-    *set = &ctx->project_set[cfg->nprojects];
-    cfg->nprojects++;
-    return p;
-}
-
-/* One [project NAME] setting: only as strict as [disclosure] or stricter. */
-static int project_setting(load_ctx_t *ctx, const char *pname, const char *name,
-                           const char *value, char **cause)
-{
-    const gw_config_t *cfg = ctx->cfg;
-    const gw_sdc_policy_t *base = &cfg->disclosure;
-    unsigned *set = NULL;
-    gw_project_t *p = project_slot(ctx, pname, &set, cause);
-    if (p == NULL)
-        return 0;
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } keys[] = {
-        {"threshold", SET_THRESHOLD}, {"rounding", SET_ROUNDING}, {"zeros", SET_ZEROS},
-        {"protection", SET_PROTECTION}, {"dominance", SET_DOMINANCE},
-        {"dp_epsilon", SET_EPSILON}, {"dp_budget", SET_BUDGET},
-    };
-    unsigned bit = 0;
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (strcmp(name, keys[i].name) == 0)
-            bit = keys[i].bit;
-    if (bit == 0) {
-        hearth_cause_set(cause, "unknown setting '%s' in section [project %s]", name, pname);
-        return 0;
-    }
-    /* Two values for one setting would leave the reader guessing which
-     * applies; a project's rules should read once. */
-    if (*set & bit) {
-        hearth_cause_set(cause, "[project %s] %s is set twice", pname, name);
-        return 0;
-    }
-    *set |= bit;
     uint64_t v;
-    switch (bit) {
-    case SET_THRESHOLD:
-        if (!parse_uint(value, base->threshold, 1000, &v)) {
-            hearth_cause_set(cause, "[project %s] threshold must be %u..1000 (at least "
-                             "[disclosure]'s, never looser)", pname, base->threshold);
-            return 0;
+    if (strcmp(name, "threshold") == 0 || strcmp(name, "rounding") == 0 ||
+        strcmp(name, "protection") == 0) {
+        if (!parse_uint(value, 1, 1000, &v)) {
+            hearth_cause_set(cause, "%s must be a whole number from 1 to 1000", name);
+            return HEARTH_ERR_USAGE;
         }
-        p->disclosure.threshold = (uint32_t)v;
-        return 1;
-    case SET_ROUNDING:
-        /* A multiple, so that every count the project releases is also a
-         * multiple of the gateway's base. */
-        if (!parse_uint(value, base->rounding, 1000, &v) || v % base->rounding != 0) {
-            hearth_cause_set(cause, "[project %s] rounding must be a multiple of %u from %u "
-                             "to 1000 ([disclosure]'s or coarser, never looser)", pname,
-                             base->rounding, base->rounding);
-            return 0;
-        }
-        p->disclosure.rounding = (uint32_t)v;
-        return 1;
-    case SET_ZEROS:
+        uint32_t *slot = name[0] == 't' ? &p->disclosure.threshold
+                       : name[0] == 'r' ? &p->disclosure.rounding : &p->disclosure.protection;
+        *slot = (uint32_t)v;
+        return HEARTH_OK;
+    }
+    if (strcmp(name, "zeros") == 0) {
         if (strcmp(value, "released") != 0 && strcmp(value, "disclosive") != 0) {
-            hearth_cause_set(cause, "[project %s] zeros must be released or disclosive", pname);
-            return 0;
-        }
-        if (base->zeros_disclosive && strcmp(value, "released") == 0) {
-            hearth_cause_set(cause, "[project %s] zeros must be disclosive, as [disclosure] "
-                             "says (never looser)", pname);
-            return 0;
+            hearth_cause_set(cause, "zeros must be released or disclosive");
+            return HEARTH_ERR_USAGE;
         }
         p->disclosure.zeros_disclosive = strcmp(value, "disclosive") == 0;
-        return 1;
-    case SET_PROTECTION:
-        if (!parse_uint(value, base->protection, 1000, &v)) {
-            hearth_cause_set(cause, "[project %s] protection must be %u..1000 (at least "
-                             "[disclosure]'s, never looser)", pname, base->protection);
-            return 0;
-        }
-        p->disclosure.protection = (uint32_t)v;
-        return 1;
-    case SET_DOMINANCE: {
-        gw_dominance_t d;
-        if (!parse_dominance(value, &d)) {
-            hearth_cause_set(cause, "[project %s] dominance must be " DOMINANCE_FORMS, pname);
-            return 0;
-        }
-        if (!dominance_at_least(&d, &cfg->dominance)) {
-            if (cfg->dominance.kind == GW_DOMINANCE_P)
-                hearth_cause_set(cause, "[project %s] dominance must be p%% %u or stricter "
-                                 "(p%% with a higher p), never looser than [disclosure]",
-                                 pname, cfg->dominance.p);
-            else
-                hearth_cause_set(cause, "[project %s] dominance must be n,k %u %u or stricter "
-                                 "(n,k with n at least %u and k at most %u), never looser "
-                                 "than [disclosure]", pname, cfg->dominance.n,
-                                 cfg->dominance.k, cfg->dominance.n, cfg->dominance.k);
-            return 0;
-        }
-        p->dominance = d;
-        return 1;
+        return HEARTH_OK;
     }
-    case SET_EPSILON:
-    case SET_BUDGET:
-        if (!dp_text_valid(value, bit == SET_EPSILON)) {
-            hearth_cause_set(cause, "[project %s] %s must be a positive number: a whole "
-                             "number, a fraction such as 1/2 or a decimal such as 0.5 with "
-                             "at most 6 places; epsilon at most 10, a budget at most 100",
-                             pname, name);
-            return 0;
+    if (strcmp(name, "dominance") == 0) {
+        if (!parse_dominance(value, &p->dominance)) {
+            hearth_cause_set(cause, "dominance must be " DOMINANCE_FORMS);
+            return HEARTH_ERR_USAGE;
         }
-        strcpy(bit == SET_EPSILON ? p->dp_epsilon : p->dp_budget, value);
-        return 1;
-    default:
-        break;
+        return HEARTH_OK;
     }
-    hearth_cause_set(cause, "unknown setting '%s' in section [project %s]", name, pname);
-    return 0;
+    if (strcmp(name, "dp_epsilon") == 0 || strcmp(name, "dp_budget") == 0) {
+        bool epsilon = strcmp(name, "dp_epsilon") == 0;
+        if (!dp_text_valid(value, epsilon)) {
+            hearth_cause_set(cause, "%s must be " DP_FORMS, name);
+            return HEARTH_ERR_USAGE;
+        }
+        strcpy(epsilon ? p->dp_epsilon : p->dp_budget, value);
+        return HEARTH_OK;
+    }
+    hearth_cause_set(cause, "unknown disclosure setting '%s'", name);
+    return HEARTH_ERR_USAGE;
 }
 
-static int add_peer(load_ctx_t *ctx, gw_peer_t **list, size_t *n, const char *name,
-                    const char *key_path, const char *kind, char **cause)
+hearth_err_t gw_config_policy_check(const gw_config_t *cfg, const gw_project_policy_t *p,
+                                    char **cause)
 {
+    const gw_sdc_policy_t *base = &cfg->disclosure;
+    const gw_sdc_policy_t *d = &p->disclosure;
+    if (d->threshold < base->threshold || d->threshold > 1000) {
+        hearth_cause_set(cause, "threshold must be %u..1000 (at least [disclosure]'s, never "
+                         "looser)", base->threshold);
+        return HEARTH_ERR_CONFIG;
+    }
+    /* A multiple, so that every count the project releases is also a
+     * multiple of the gateway's base. */
+    if (d->rounding < base->rounding || d->rounding > 1000 || base->rounding == 0 ||
+        d->rounding % base->rounding != 0) {
+        hearth_cause_set(cause, "rounding must be a multiple of %u from %u to 1000 "
+                         "([disclosure]'s or coarser, never looser)", base->rounding,
+                         base->rounding);
+        return HEARTH_ERR_CONFIG;
+    }
+    if (base->zeros_disclosive && !d->zeros_disclosive) {
+        hearth_cause_set(cause, "zeros must be disclosive, as [disclosure] says (never looser)");
+        return HEARTH_ERR_CONFIG;
+    }
+    if (d->protection < base->protection || d->protection > 1000) {
+        hearth_cause_set(cause, "protection must be %u..1000 (at least [disclosure]'s, never "
+                         "looser)", base->protection);
+        return HEARTH_ERR_CONFIG;
+    }
+    if (!gw_config_dominance_at_least(&p->dominance, &cfg->dominance)) {
+        if (cfg->dominance.kind == GW_DOMINANCE_P)
+            hearth_cause_set(cause, "dominance must be p%% %u or stricter (p%% with a higher "
+                             "p), never looser than [disclosure]", cfg->dominance.p);
+        else
+            hearth_cause_set(cause, "dominance must be n,k %u %u or stricter (n,k with n at "
+                             "least %u and k at most %u), never looser than [disclosure]",
+                             cfg->dominance.n, cfg->dominance.k, cfg->dominance.n,
+                             cfg->dominance.k);
+        return HEARTH_ERR_CONFIG;
+    }
+    /* A hidden cell's attacker interval holds at most threshold values of
+     * 1..threshold, so a wider protection range could never be met. */
+    if (d->protection > d->threshold) {
+        hearth_cause_set(cause, "protection %u is more than the threshold %u (a hidden cell's "
+                         "range can hold at most threshold values)", d->protection,
+                         d->threshold);
+        return HEARTH_ERR_CONFIG;
+    }
+    bool eps = p->dp_epsilon[0] != '\0', budget = p->dp_budget[0] != '\0';
+    if (eps != budget) {
+        hearth_cause_set(cause, "sets %s without %s (set both, or neither)",
+                         eps ? "dp_epsilon" : "dp_budget", eps ? "dp_budget" : "dp_epsilon");
+        return HEARTH_ERR_CONFIG;
+    }
+    if (eps && (!memchr(p->dp_epsilon, '\0', sizeof p->dp_epsilon) ||
+                !dp_text_valid(p->dp_epsilon, true))) {
+        hearth_cause_set(cause, "dp_epsilon must be " DP_FORMS);
+        return HEARTH_ERR_CONFIG;
+    }
+    if (budget && (!memchr(p->dp_budget, '\0', sizeof p->dp_budget) ||
+                   !dp_text_valid(p->dp_budget, false))) {
+        hearth_cause_set(cause, "dp_budget must be " DP_FORMS);
+        return HEARTH_ERR_CONFIG;
+    }
+    return HEARTH_OK;
+}
+
+/* The peer called name in *list, added (zeroed, with its PEER_* set
+ * tracked in *set) when new. */
+static gw_peer_t *peer_slot(gw_peer_t **list, size_t *n, unsigned **set, const char *name,
+                            const char *kind, unsigned **peer_set, char **cause)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*list)[i].name, name) == 0) {
+            *peer_set = &(*set)[i];
+            return &(*list)[i];
+        }
+    }
     /* Node names appear in queries (node.dataset), so they follow the
      * stricter rule every node's own config does. */
     bool is_node = strcmp(kind, "node") == 0;
@@ -346,34 +359,136 @@ static int add_peer(load_ctx_t *ctx, gw_peer_t **list, size_t *n, const char *na
                                           "starting with a letter"
                                         : "[%s %s]: names are 1-63 of a-z, 0-9, _ - and ., "
                                           "starting with a letter", kind, name);
-        return 0;
-    }
-    for (size_t i = 0; i < *n; i++) {
-        if (strcmp((*list)[i].name, name) == 0) {
-            hearth_cause_set(cause, "[%s %s] appears twice", kind, name);
-            return 0;
-        }
+        return NULL;
     }
     if (*n >= GW_MAX_PEERS) {
         hearth_cause_set(cause, "more than %d %s sections", GW_MAX_PEERS, kind);
-        return 0;
-    }
-    char *path = hearth_path_resolve(ctx->dir, key_path);
-    char z85[41];
-    char *why = NULL;
-    hearth_err_t rc = keys_curve_load_public(path, z85, &why);
-    free(path);
-    if (rc != HEARTH_OK) {
-        hearth_cause_set(cause, "[%s %s] public_key: %s", kind, name, why);
-        free(why);
-        return 0;
+        return NULL;
     }
     *list = hearth_reallocarray(*list, *n + 1, sizeof **list);
-    gw_peer_t *p = &(*list)[(*n)++];
+    *set = hearth_reallocarray(*set, *n + 1, sizeof **set);
+    gw_peer_t *p = &(*list)[*n];
     memset(p, 0, sizeof *p);
     strcpy(p->name, name);
-    zmq_z85_decode(p->key, z85);
-    return 1;
+    if (!is_node)
+        p->roles = GW_ROLE_ANALYST;
+    (*set)[*n] = 0;
+    *peer_set = &(*set)[*n];
+    (*n)++;
+    return p;
+}
+
+/* "analyst, auditor": a comma list of role names, spaces around each
+ * allowed, none empty. */
+static bool parse_roles(const char *s, unsigned *out)
+{
+    char buf[128];
+    if (strlen(s) >= sizeof buf)
+        return false;
+    strcpy(buf, s);
+    unsigned roles = 0;
+    char *p = buf;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strlen(p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            p[--len] = '\0';
+        if (strcmp(p, "analyst") == 0)
+            roles |= GW_ROLE_ANALYST;
+        else if (strcmp(p, "auditor") == 0)
+            roles |= GW_ROLE_AUDITOR;
+        else if (strcmp(p, "admin") == 0)
+            roles |= GW_ROLE_ADMIN;
+        else
+            return false;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    *out = roles;
+    return true;
+}
+
+/* One setting of a [node NAME] or [analyst NAME] section. */
+static int peer_setting(load_ctx_t *ctx, bool is_node, const char *pname, const char *name,
+                        const char *value, char **cause)
+{
+    gw_config_t *cfg = ctx->cfg;
+    const char *kind = is_node ? "node" : "analyst";
+    unsigned bit = strcmp(name, "public_key") == 0 ? PEER_PUBLIC_KEY
+                 : is_node && strcmp(name, "receipt_key") == 0 ? PEER_RECEIPT_KEY
+                 : !is_node && strcmp(name, "display_name") == 0 ? PEER_DISPLAY_NAME
+                 : !is_node && strcmp(name, "organisation") == 0 ? PEER_ORGANISATION
+                 : !is_node && strcmp(name, "roles") == 0 ? PEER_ROLES : 0;
+    if (bit == 0) {
+        hearth_cause_set(cause, "unknown setting '%s' in section [%s %s]", name, kind, pname);
+        return 0;
+    }
+    unsigned *set = NULL;
+    gw_peer_t *p = is_node ? peer_slot(&cfg->nodes, &cfg->nnodes, &ctx->node_set, pname, kind,
+                                       &set, cause)
+                           : peer_slot(&cfg->analysts, &cfg->nanalysts, &ctx->analyst_set,
+                                       pname, kind, &set, cause);
+    if (p == NULL)
+        return 0;
+    /* A setting given twice is most often the same section written twice:
+     * either way the reader could not tell which value applies. */
+    if (*set & bit) {
+        hearth_cause_set(cause, "[%s %s] appears twice (%s is set twice)", kind, pname, name);
+        return 0;
+    }
+    *set |= bit;
+    switch (bit) {
+    case PEER_PUBLIC_KEY: {
+        char *path = hearth_path_resolve(ctx->dir, value);
+        char z85[41];
+        char *why = NULL;
+        hearth_err_t rc = keys_curve_load_public(path, z85, &why);
+        free(path);
+        if (rc != HEARTH_OK) {
+            hearth_cause_set(cause, "[%s %s] public_key: %s", kind, pname, why);
+            free(why);
+            return 0;
+        }
+        zmq_z85_decode(p->key, z85);
+        return 1;
+    }
+    case PEER_RECEIPT_KEY: {
+        char *path = hearth_path_resolve(ctx->dir, value);
+        char *why = NULL;
+        hearth_err_t rc = tlog_verifier_load(path, &p->receipt_key, &why);
+        free(path);
+        if (rc != HEARTH_OK) {
+            hearth_cause_set(cause, "[node %s] receipt_key: %s", pname, why);
+            free(why);
+            return 0;
+        }
+        return 1;
+    }
+    case PEER_DISPLAY_NAME:
+    case PEER_ORGANISATION:
+        if (strlen(value) > GW_PEER_TEXT_MAX || !gw_config_text_printable(value)) {
+            hearth_cause_set(cause, "[analyst %s] %s must be at most %d bytes of printable "
+                             "UTF-8", pname, name, GW_PEER_TEXT_MAX);
+            return 0;
+        }
+        strcpy(bit == PEER_DISPLAY_NAME ? p->display_name : p->organisation, value);
+        return 1;
+    case PEER_ROLES:
+        if (!parse_roles(value, &p->roles)) {
+            hearth_cause_set(cause, "[analyst %s] roles must be a comma-separated list of "
+                             "analyst, auditor and admin", pname);
+            return 0;
+        }
+        return 1;
+    default:
+        break;
+    }
+    return 0;
 }
 
 static int on_setting(void *user, const char *section, const char *name, const char *value,
@@ -382,13 +497,6 @@ static int on_setting(void *user, const char *section, const char *name, const c
     load_ctx_t *ctx = user;
     gw_config_t *cfg = ctx->cfg;
     uint64_t v;
-    if (ctx->pass == 1) {
-        /* Take what is valid; pass 2 reports what is not, in line order. */
-        if (strcmp(section, "disclosure") == 0)
-            (void)disclosure_setting(name, value, &cfg->disclosure, &cfg->dominance,
-                                     &cfg->max_queries_per_hour, NULL);
-        return 1;
-    }
     if (strcmp(name, "linkage_key") == 0) {
         hearth_cause_set(cause, "the gateway must never hold the linkage key: remove "
                          "the linkage_key setting (only nodes have it)");
@@ -396,6 +504,7 @@ static int on_setting(void *user, const char *section, const char *name, const c
     }
     if (strcmp(section, "gateway") == 0) {
         char **slot = strcmp(name, "curve_key") == 0 ? &cfg->curve_key
+                    : strcmp(name, "audit_key") == 0 ? &cfg->audit_key
                     : strcmp(name, "ready_file") == 0 ? &cfg->ready_file
                     : strcmp(name, "database") == 0 ? &cfg->database : NULL;
         if (slot) {
@@ -419,14 +528,15 @@ static int on_setting(void *user, const char *section, const char *name, const c
             return 1;
         }
     } else if (strcmp(section, "disclosure") == 0) {
-        /* Checked again for the line number; pass 1 already took the
-         * values, and a later line may have replaced this one. */
-        gw_sdc_policy_t pol;
-        gw_dominance_t dom;
-        uint32_t maxq;
-        return disclosure_setting(name, value, &pol, &dom, &maxq, cause);
-    } else if (strncmp(section, "project ", 8) == 0) {
-        return project_setting(ctx, section + 8, name, value, cause);
+        return disclosure_setting(name, value, &cfg->disclosure, &cfg->dominance,
+                                  &cfg->max_queries_per_hour, cause);
+    } else if (strcmp(section, "project") == 0 || strncmp(section, "project ", 8) == 0) {
+        /* Projects moved to the gateway database so that every change to
+         * one is an audit event; a section here would be silently ignored
+         * rules, which is worse than a refusal. */
+        hearth_cause_set(cause, "projects are managed with `hearth-gateway project add` "
+                         "(docs/ig-officer.md), not in the config");
+        return 0;
     } else if (strcmp(section, "limits") == 0) {
         size_t *slot = strcmp(name, "max_query_length") == 0 ? &cfg->max_query_length
                      : strcmp(name, "max_in_list") == 0 ? &cfg->max_in_list
@@ -439,43 +549,50 @@ static int on_setting(void *user, const char *section, const char *name, const c
             *slot = (size_t)v;
             return 1;
         }
-    } else if (strncmp(section, "node ", 5) == 0 && strcmp(name, "public_key") == 0) {
-        return add_peer(ctx, &cfg->nodes, &cfg->nnodes, section + 5, value, "node", cause);
-    } else if (strncmp(section, "analyst ", 8) == 0 && strcmp(name, "public_key") == 0) {
-        return add_peer(ctx, &cfg->analysts, &cfg->nanalysts, section + 8, value, "analyst", cause);
+    } else if (strncmp(section, "node ", 5) == 0) {
+        return peer_setting(ctx, true, section + 5, name, value, cause);
+    } else if (strncmp(section, "analyst ", 8) == 0) {
+        return peer_setting(ctx, false, section + 8, name, value, cause);
     }
     hearth_cause_set(cause, "unknown setting '%s' in section [%s]", name, section);
     return 0;
 }
 
-/* What no single line shows: a protection range wider than the threshold
- * (a hidden cell's attacker interval holds at most threshold values of
- * 1..threshold, so no table could ever be released), and a project with
- * only one of dp_epsilon and dp_budget. */
-static hearth_err_t check_rules(const gw_config_t *cfg, const unsigned *project_set,
-                                const char *path, char **cause)
+/* What no single line shows: a setting a section needs but never gave,
+ * and a protection range wider than the threshold (a hidden cell's
+ * attacker interval holds at most threshold values of 1..threshold, so no
+ * table could ever be released). */
+static hearth_err_t check_rules(const load_ctx_t *ctx, const char *path, char **cause)
 {
+    const gw_config_t *cfg = ctx->cfg;
+    const char *missing = !cfg->curve_key ? "[gateway] curve_key"
+                        : !cfg->audit_key ? "[gateway] audit_key"
+                        : !cfg->node_endpoint ? "[gateway] node_endpoint"
+                        : !cfg->analyst_endpoint ? "[gateway] analyst_endpoint" : NULL;
+    if (missing) {
+        hearth_cause_set(cause, "%s: missing setting %s", path, missing);
+        return HEARTH_ERR_CONFIG;
+    }
+    for (size_t i = 0; i < cfg->nnodes; i++) {
+        unsigned set = ctx->node_set[i];
+        if ((set & PEER_PUBLIC_KEY) && (set & PEER_RECEIPT_KEY))
+            continue;
+        hearth_cause_set(cause, "%s: missing setting [node %s] %s", path, cfg->nodes[i].name,
+                         (set & PEER_PUBLIC_KEY) ? "receipt_key" : "public_key");
+        return HEARTH_ERR_CONFIG;
+    }
+    for (size_t i = 0; i < cfg->nanalysts; i++) {
+        if (ctx->analyst_set[i] & PEER_PUBLIC_KEY)
+            continue;
+        hearth_cause_set(cause, "%s: missing setting [analyst %s] public_key", path,
+                         cfg->analysts[i].name);
+        return HEARTH_ERR_CONFIG;
+    }
     if (cfg->disclosure.protection > cfg->disclosure.threshold) {
         hearth_cause_set(cause, "%s: [disclosure] protection %u is more than the threshold %u "
                          "(a hidden cell's range can hold at most threshold values)", path,
                          cfg->disclosure.protection, cfg->disclosure.threshold);
         return HEARTH_ERR_CONFIG;
-    }
-    for (size_t i = 0; i < cfg->nprojects; i++) {
-        const gw_project_t *p = &cfg->projects[i];
-        if (p->disclosure.protection > p->disclosure.threshold) {
-            hearth_cause_set(cause, "%s: [project %s] protection %u is more than the threshold "
-                             "%u (a hidden cell's range can hold at most threshold values)",
-                             path, p->name, p->disclosure.protection, p->disclosure.threshold);
-            return HEARTH_ERR_CONFIG;
-        }
-        bool eps = project_set[i] & SET_EPSILON, budget = project_set[i] & SET_BUDGET;
-        if (eps != budget) {
-            hearth_cause_set(cause, "%s: [project %s] sets %s without %s (set both, or neither)",
-                             path, p->name, eps ? "dp_epsilon" : "dp_budget",
-                             eps ? "dp_budget" : "dp_epsilon");
-            return HEARTH_ERR_CONFIG;
-        }
     }
     return HEARTH_OK;
 }
@@ -490,50 +607,45 @@ hearth_err_t gw_config_load(const char *path, gw_config_t **out, char **cause)
     cfg->max_in_list = 1000;
     cfg->max_cells = 10000;
     char *dir = hearth_path_dirname(path);
-    load_ctx_t ctx = {.cfg = cfg, .dir = dir, .pass = 1};
-    char *why = NULL;
-    hearth_err_t rc = hearth_ini_load(path, on_setting, &ctx, &why);
-    /* A syntax error is left for pass 2 to report, so that the first bad
-     * line of any kind is the one named. */
-    if (rc == HEARTH_ERR_NOT_FOUND)
-        hearth_cause_set(cause, "%s", why);
-    free(why);
-    if (rc == HEARTH_ERR_NOT_FOUND)
+    load_ctx_t ctx = {.cfg = cfg, .dir = dir};
+    hearth_err_t rc = hearth_ini_load(path, on_setting, &ctx, cause);
+    if (rc != HEARTH_OK)
         goto fail;
-    ctx.pass = 2;
-    if ((rc = hearth_ini_load(path, on_setting, &ctx, cause)) != HEARTH_OK)
+    if ((rc = check_rules(&ctx, path, cause)) != HEARTH_OK)
         goto fail;
-    const char *missing = !cfg->curve_key ? "[gateway] curve_key"
-                        : !cfg->node_endpoint ? "[gateway] node_endpoint"
-                        : !cfg->analyst_endpoint ? "[gateway] analyst_endpoint" : NULL;
-    if (missing) {
-        hearth_cause_set(cause, "%s: missing setting %s", path, missing);
-        rc = HEARTH_ERR_CONFIG;
-        goto fail;
-    }
     if (cfg->database == NULL)
         cfg->database = hearth_path_resolve(dir, "gateway.db");
-    if ((rc = check_rules(cfg, ctx.project_set, path, cause)) != HEARTH_OK)
-        goto fail;
-    free(ctx.project_set);
+    free(ctx.node_set);
+    free(ctx.analyst_set);
     free(dir);
     *out = cfg;
     return HEARTH_OK;
 fail:
-    free(ctx.project_set);
+    free(ctx.node_set);
+    free(ctx.analyst_set);
     free(dir);
     gw_config_destroy(&cfg);
     return rc;
 }
 
-const gw_project_t *gw_config_project(const gw_config_t *cfg, const char *name)
+static const gw_peer_t *find_peer(const gw_peer_t *list, size_t n, const char *name)
 {
-    if (cfg == NULL || name == NULL)
+    if (name == NULL)
         return NULL;
-    for (size_t i = 0; i < cfg->nprojects; i++)
-        if (strcmp(cfg->projects[i].name, name) == 0)
-            return &cfg->projects[i];
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].name, name) == 0)
+            return &list[i];
     return NULL;
+}
+
+const gw_peer_t *gw_config_node(const gw_config_t *cfg, const char *name)
+{
+    return cfg ? find_peer(cfg->nodes, cfg->nnodes, name) : NULL;
+}
+
+const gw_peer_t *gw_config_analyst(const gw_config_t *cfg, const char *name)
+{
+    return cfg ? find_peer(cfg->analysts, cfg->nanalysts, name) : NULL;
 }
 
 void gw_config_destroy(gw_config_t **self_p)
@@ -542,13 +654,13 @@ void gw_config_destroy(gw_config_t **self_p)
         return;
     gw_config_t *self = *self_p;
     free(self->curve_key);
+    free(self->audit_key);
     free(self->node_endpoint);
     free(self->analyst_endpoint);
     free(self->ready_file);
     free(self->database);
     free(self->nodes);
     free(self->analysts);
-    free(self->projects);
     free(self);
     *self_p = NULL;
 }

@@ -3,41 +3,47 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The name as it may be shown: an analyst typed it, so anything outside the
- * config's name alphabet becomes '?' (no control characters or bidi
- * overrides reach a terminal or log), cut to GW_NAME_MAX bytes. */
-static void sanitise_name(const char *name, char out[GW_NAME_MAX + 1])
+/* The least common multiple of two roundings (a of 0 counts as 1): the
+ * coarsest of the two that is still a multiple of both. */
+static uint32_t lcm(uint32_t a, uint32_t b)
 {
-    size_t i = 0;
-    for (; name[i] && i < GW_NAME_MAX; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                  c == '.';
-        out[i] = ok ? c : '?';
+    if (a == 0)
+        a = 1;
+    uint32_t x = a, y = b;
+    while (y != 0) {
+        uint32_t t = x % y;
+        x = y;
+        y = t;
     }
-    out[i] = '\0';
+    return (uint32_t)((uint64_t)a / x * b);
 }
 
-hearth_err_t gw_policy_resolve(const gw_config_t *cfg, const char *project,
-                               const uint32_t *node_floors, size_t nfloors, gw_policy_t *out,
-                               char **cause)
+hearth_err_t gw_policy_resolve(const gw_config_t *cfg, const char *project_name,
+                               const gw_project_policy_t *project, const uint32_t *node_floors,
+                               size_t nfloors, gw_policy_t *out, char **cause)
 {
+    (void)cause;
     memset(out, 0, sizeof *out);
-    if (project != NULL && *project != '\0') {
-        const gw_project_t *p = gw_config_project(cfg, project);
-        if (p == NULL) {
-            char shown[GW_NAME_MAX + 1];
-            sanitise_name(project, shown);
-            hearth_cause_set(cause, "no such project '%s'", shown);
-            return HEARTH_ERR_REFUSED;
-        }
-        /* gw_config filled the project's fields from [disclosure] where the
-         * section is silent, and refused anything looser. */
-        out->sdc = p->disclosure;
-        out->dominance = p->dominance;
-        strcpy(out->project, p->name);
-        strcpy(out->dp_epsilon, p->dp_epsilon);
-        strcpy(out->dp_budget, p->dp_budget);
+    if (project_name != NULL)
+        snprintf(out->project, sizeof out->project, "%s", project_name);
+    if (project != NULL) {
+        /* gw_project refused anything looser than [disclosure] when the
+         * project was added, but [disclosure] may have been made stricter
+         * since: a project's stored rules never make a query looser than
+         * the gateway's rules of today, so each is raised to them. */
+        out->sdc = project->disclosure;
+        out->dominance = project->dominance;
+        const gw_sdc_policy_t *base = &cfg->disclosure;
+        if (base->rounding > 0 && (out->sdc.rounding < base->rounding ||
+                                   out->sdc.rounding % base->rounding != 0))
+            out->sdc.rounding = lcm(out->sdc.rounding, base->rounding);
+        if (out->sdc.protection < base->protection)
+            out->sdc.protection = base->protection;
+        out->sdc.zeros_disclosive = out->sdc.zeros_disclosive || base->zeros_disclosive;
+        if (!gw_config_dominance_at_least(&out->dominance, &cfg->dominance))
+            out->dominance = cfg->dominance;
+        snprintf(out->dp_epsilon, sizeof out->dp_epsilon, "%s", project->dp_epsilon);
+        snprintf(out->dp_budget, sizeof out->dp_budget, "%s", project->dp_budget);
     } else {
         out->sdc = cfg->disclosure;
         out->dominance = cfg->dominance;

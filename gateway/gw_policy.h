@@ -1,7 +1,7 @@
 /* gw_policy — the disclosure rules that apply to one query.
  *
- * The gateway's [disclosure] rules, a project's (which gw_config has already
- * checked are only stricter), and the floors of the nodes the query touches
+ * The gateway's [disclosure] rules, a project's (which gw_project checked
+ * were only stricter when the project was added), and the floors of the nodes the query touches
  * are combined here into one value, so that every later step (gw_sdc, the
  * dominance rule, differencing, DP, the JSON `disclosure` section) reads the
  * same rules: the threshold is the highest of the three; every other setting
@@ -25,23 +25,30 @@ typedef struct {
     gw_sdc_policy_t sdc;          /* threshold, rounding, zeros, protection */
     gw_dominance_t dominance;     /* for SUM and MEAN cells */
     char project[GW_NAME_MAX + 1];   /* "" when the query names no project */
-    /* The project's DP settings as written in the config ("1/2"), for
+    /* The project's DP settings as written when it was added ("1/2"), for
      * gw_dp to parse; both "" when no noise is added. */
     char dp_epsilon[GW_CONFIG_DP_TEXT_MAX + 1];
     char dp_budget[GW_CONFIG_DP_TEXT_MAX + 1];
 } gw_policy_t;
 
-/* Fills *out with the rules for a query in project (NULL or "" for none)
- * that touches nodes whose floors are node_floors[0..nfloors) (borrowed;
- * may be NULL when nfloors is 0; a floor of 0 sets none). The threshold is
- * the highest of the gateway's, the project's and every floor; the rest is
- * the project's, or the gateway's when there is no project.
- * Returns HEARTH_OK, or HEARTH_ERR_REFUSED with *cause "no such project
- * 'X'" (X the name with anything but a-z, 0-9, _ - and . shown as '?', cut
- * to 63 bytes) when cfg has no such project; *out is then zeroed. */
-hearth_err_t gw_policy_resolve(const gw_config_t *cfg, const char *project,
-                               const uint32_t *node_floors, size_t nfloors, gw_policy_t *out,
-                               char **cause) __attribute__((warn_unused_result));
+/* Fills *out with the rules for a query of project_name (borrowed; NULL or
+ * "" for none; copied into out->project, cut to GW_NAME_MAX bytes) under
+ * the project's rules project (borrowed; NULL: the gateway's own
+ * [disclosure] rules, no DP), touching nodes whose floors are
+ * node_floors[0..nfloors) (borrowed; may be NULL when nfloors is 0; a
+ * floor of 0 sets none). The threshold is the highest of the gateway's,
+ * the project's and every floor; the rest is the project's, or the
+ * gateway's when project is NULL. A project's rules never come out looser
+ * than [disclosure] as it is now (it may have been made stricter since the
+ * project was added): rounding becomes the least common multiple of the
+ * two, protection the higher, zeros disclosive when either says so, and a
+ * dominance rule not at least [disclosure]'s is replaced by it. Whether the project exists and may be
+ * asked is gw_project's business, decided before this. Returns HEARTH_OK
+ * (cause is kept for future refusals and is not set today). */
+hearth_err_t gw_policy_resolve(const gw_config_t *cfg, const char *project_name,
+                               const gw_project_policy_t *project, const uint32_t *node_floors,
+                               size_t nfloors, gw_policy_t *out, char **cause)
+    __attribute__((warn_unused_result));
 
 /* True when policy's dominance rule hides a SUM or MEAN cell whose
  * per-person contributions have absolute values summing to cell_abs_sum,

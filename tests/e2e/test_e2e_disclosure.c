@@ -7,9 +7,11 @@
  *
  * `hearth sandbox` writes its own gateway.ini and node.ini each run, so it
  * is used once per test only to make the keys, ingest the extracts and
- * write the configs; it is then stopped, and the test starts hearth-gateway
- * (with [project] and [disclosure] sections added to the sandbox's
- * gateway.ini) and each hearth-node itself from that state folder.
+ * write the configs; it is then stopped, and the test adds any project of
+ * its own with `hearth-gateway project add` (its rules given as options,
+ * every node approving it in [projects]), then starts hearth-gateway (with
+ * [disclosure] settings added to the sandbox's gateway.ini) and each
+ * hearth-node itself from that state folder.
  *
  * The extracts are written here, one person per row, so every count is
  * known: trust.ae has wards Abbey 40 (3 of them flag 'Y'), Castle 30,
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define Q_WARDS "SELECT ward, COUNT(*) FROM trust.ae GROUP BY ward"
@@ -225,11 +228,56 @@ static char *ready_value(const char *text, const char *key)
     return e2e_asprintf("%.*s", (int)strcspn(at, "\n"), at);
 }
 
+/* The UTC date days from now, YYYY-MM-DD, into out. */
+static void utc_date(long days, char out[11])
+{
+    time_t t = time(NULL) + (time_t)days * 86400;
+    struct tm tm;
+    cr_assert_not_null(gmtime_r(&t, &tm));
+    cr_assert_eq(strftime(out, 11, "%Y-%m-%d", &tm), 10);
+}
+
+/* Adds project id for the sandbox's analyst on both datasets, from today
+ * for a year, with the disclosure options policy[0..) (NULL-terminated:
+ * "--threshold", "10", ...), through `hearth-gateway project add` on
+ * gw_ini. */
+static void add_project(const char *gw_ini, const char *id, const char *const *policy)
+{
+    char today[11], expiry[11];
+    utc_date(0, today);
+    utc_date(365, expiry);
+    char *gw_bin = e2e_bin("hearth-gateway");
+    char *argv[40];
+    size_t n = 0;
+    const char *fixed[] = {gw_bin, "project", "add", "--config", gw_ini, "--id", id,
+                           "--title", "Disclosure tests", "--dsa", "DSA-E2E",
+                           "--purpose", "End-to-end disclosure control",
+                           "--datasets", "trust.ae,council.housing",
+                           "--analysts", "sandbox_analyst", "--start", today,
+                           "--expiry", expiry, "--by", "e2e"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        argv[n++] = (char *)fixed[i];
+    for (size_t i = 0; policy && policy[i] && n < 39; i++)
+        argv[n++] = (char *)policy[i];
+    argv[n] = NULL;
+    e2e_result_t r;
+    int status = e2e_run(argv, 60000, &r);
+    cr_assert_eq(status, 0, "project add %s: exit %d: %s", id, status, r.err);
+    char *want = e2e_asprintf("added project '%s' (audit leaf ", id);
+    cr_assert_eq(strncmp(r.out, want, strlen(want)), 0, "%s", r.out);
+    free(want);
+    e2e_result_free(&r);
+    free(gw_bin);
+}
+
 /* Starts the partnership: the sandbox once (keys, ingest, configs), then
- * hearth-gateway with gateway_extra appended to the sandbox's gateway.ini,
- * and each node, trust with `min_cell = trust_min_cell` when not 0. Waits
- * until `hearth status` shows every node connected. */
-static void start(const char *gateway_extra, unsigned trust_min_cell)
+ * project (when not NULL; its rules the options policy, NULL-terminated)
+ * added and approved by every node, hearth-gateway with gateway_extra
+ * appended to the sandbox's gateway.ini, and each node, trust with
+ * `min_cell = trust_min_cell` when not 0. Waits until `hearth status`
+ * shows every node connected. */
+static void start(const char *gateway_extra, const char *project, const char *const *policy,
+                  unsigned trust_min_cell)
 {
     cr_assert_null(fx.why, "setup failed: %s", fx.why);
     char *log = e2e_asprintf("%s/sandbox.log", fx.tmp);
@@ -251,6 +299,8 @@ static void start(const char *gateway_extra, unsigned trust_min_cell)
     free(base);
     free(text);
     free(ini);
+    if (project)
+        add_project(gw_ini, project, policy);
     char *ready = e2e_asprintf("%s/gateway.ready", fx.state);
     unlink(ready);
     char *gw_bin = e2e_bin("hearth-gateway");
@@ -272,6 +322,14 @@ static void start(const char *gateway_extra, unsigned trust_min_cell)
         char *path = e2e_asprintf("%s/nodes/%s/node.ini", fx.state, NODES[i]);
         char *old = read_text(path);
         char *now = set_line(old, "endpoint = ", node_ep);
+        if (project) {
+            /* The partner approves the test's project too. */
+            char *value = e2e_asprintf("*\n%s = *", project);
+            char *approved = set_line(now, "sandbox = ", value);
+            free(value);
+            free(now);
+            now = approved;
+        }
         if (trust_min_cell && strcmp(NODES[i], "trust") == 0) {
             char *value = e2e_asprintf("%s\nmin_cell = %u", NODES[i], trust_min_cell);
             char *with_floor = set_line(now, "name = ", value);
@@ -374,7 +432,7 @@ Test(e2e_disclosure, a_differencing_pair_is_refused)
      * 3 flagged people of Abbey (40 against 37, the total 91 against 88):
      * subtracting the two tables would single them out. The first is
      * released; the second refused with a reason that holds no number. */
-    start("", 0);
+    start("", NULL, NULL, 0);
     char *out = NULL;
     int status = ask(NULL, "json", Q_WARDS, &out);
     cr_assert_eq(status, 0, "%s", out);
@@ -400,7 +458,8 @@ Test(e2e_disclosure, a_stricter_project_applies_and_states_its_rules)
      * Delph 15 -> 20 (halves up), total 91 -> 90. Fenwick needs no partner:
      * at base 10 a released r stands for r - 5 .. r + 4, so it lies in
      * 85 - 44 - 34 - 24 .. 94 - 35 - 25 - 15 = 1..19. */
-    start("[project strict]\nthreshold = 10\nrounding = 10\n", 0);
+    static const char *const strict[] = {"--threshold", "10", "--rounding", "10", NULL};
+    start("", "strict", strict, 0);
     char *out = NULL;
     int status = ask("strict", "json", Q_WARDS, &out);
     cr_assert_eq(status, 0, "%s", out);
@@ -448,7 +507,8 @@ Test(e2e_disclosure, a_dp_project_adds_noise_and_refuses_once_its_budget_is_spen
      * rounding) and state the budget left, rounded down. Without noise the
      * table would be 40, 30, 15, hidden, total 90 every time; with it, all
      * fifteen released values matching that has a chance far below 1e-6. */
-    start("[project noisy]\ndp_epsilon = 1/100\ndp_budget = 6/100\n", 0);
+    static const char *const noisy[] = {"--dp-epsilon", "1/100", "--dp-budget", "6/100", NULL};
+    start("", "noisy", noisy, 0);
     static const char *const left[] = {"0.04", "0.02", "0"};
     static const long plain[] = {40, 30, 15, -1, 90};
     size_t differ = 0;
@@ -489,7 +549,7 @@ Test(e2e_disclosure, a_node_floor_raises_the_threshold_of_queries_that_touch_it)
     /* trust sets min_cell = 20: Delph 15 and Fenwick 6 hidden, Abbey 40,
      * Castle 30, total 90. The two hidden cells share 88 - 42 - 32 ..
      * 92 - 38 - 28 = 14..26, each anywhere in 1..25: protected. */
-    start("", 20);
+    start("", NULL, NULL, 20);
     char *out = NULL;
     int status = ask(NULL, "json", Q_WARDS, &out);
     cr_assert_eq(status, 0, "%s", out);
@@ -527,7 +587,7 @@ Test(e2e_disclosure, a_node_floor_raises_the_threshold_of_queries_that_touch_it)
 
 Test(e2e_disclosure, the_same_query_gives_the_same_table_without_dp)
 {
-    start("", 0);
+    start("", NULL, NULL, 0);
     char *first = NULL, *again = NULL;
     cr_assert_eq(ask(NULL, "csv", Q_WARDS, &first), 0, "%s", first);
     cr_assert_eq(ask(NULL, "csv", Q_WARDS, &again), 0, "%s", again);
@@ -540,7 +600,7 @@ Test(e2e_disclosure, the_same_query_gives_the_same_table_without_dp)
 
 Test(e2e_disclosure, an_unknown_project_is_refused)
 {
-    start("", 0);
+    start("", NULL, NULL, 0);
     char *out = NULL;
     int status = ask("nope", "json", Q_WARDS, &out);
     cr_assert_eq(status, 3, "%s", out);
@@ -554,7 +614,7 @@ Test(e2e_disclosure, an_analyst_past_the_hourly_limit_is_refused)
 {
     /* Two questions an hour: the third is refused, saying why. A query
      * refused before any node saw it (a typo) does not count. */
-    start("[disclosure]\nmax_queries_per_hour = 2\n", 0);
+    start("[disclosure]\nmax_queries_per_hour = 2\n", NULL, NULL, 0);
     char *out = NULL;
     cr_assert_eq(ask(NULL, "json", "SELECT ward COUNT(*) FROM trust.ae", &out), 2, "%s", out);
     free(out);

@@ -1,12 +1,15 @@
 /* Tests for gw_config: a good file loads (paths relative to the file, peer
- * public keys read and decoded, defaults where settings are absent); the
+ * public keys and receipt verifier keys read, analysts' display names,
+ * organisations and roles, defaults where settings are absent); the
  * gateway refuses any linkage_key setting; disclosure may only be made
  * stricter; missing and unknown settings, duplicate peers and bad key
  * files are refused with the line and a clear reason. [project NAME]
- * sections may only be stricter than [disclosure], wherever either sits in
- * the file: every looser value is refused naming its line. */
+ * sections are refused (projects live in the database now); a project's
+ * rules, set from text, may only be stricter than [disclosure]. */
 #include "gw_config.h"
 #include "keys_file.h"
+#include "keys_sign.h"
+#include "tlog_note.h"
 
 #include <criterion/criterion.h>
 
@@ -37,6 +40,15 @@ static void make_keypair(const char *name)
     cr_assert_eq(keys_curve_generate(base, &cause), HEARTH_OK, "%s", cause);
 }
 
+/* Makes dir/name-audit.signer and dir/name-audit.vkey. */
+static void make_signing_key(const char *name)
+{
+    char base[128];
+    snprintf(base, sizeof base, "%s/%s-audit", dir, name);
+    char *cause = NULL;
+    cr_assert_eq(keys_sign_generate(base, name, &cause), HEARTH_OK, "%s", cause);
+}
+
 static void setup(void)
 {
     strcpy(dir, "/tmp/hearth-gwcfg-XXXXXX");
@@ -45,6 +57,8 @@ static void setup(void)
     make_keypair("trust");
     make_keypair("council");
     make_keypair("alice");
+    make_signing_key("trust");
+    make_signing_key("council");
 }
 
 static void teardown(void)
@@ -87,29 +101,38 @@ static void expect_refused(const char *text, hearth_err_t want_rc, const char *w
 static const char *const MINIMAL =
     "[gateway]\n"
     "curve_key = gateway.key\n"
+    "audit_key = gateway-audit.signer\n"
     "node_endpoint = tcp://0.0.0.0:7001\n"
     "analyst_endpoint = tcp://0.0.0.0:7002\n";
 
 static const char *const FULL =
     "[gateway]\n"                               /* 1 */
     "curve_key = gateway.key\n"                 /* 2 */
-    "node_endpoint = tcp://0.0.0.0:7001\n"      /* 3 */
-    "analyst_endpoint = tcp://127.0.0.1:*\n"    /* 4 */
-    "ready_file = run/gateway.ready\n"          /* 5 */
-    "node_timeout_ms = 2500\n"                  /* 6 */
-    "[disclosure]\n"                            /* 7 */
-    "threshold = 10\n"                          /* 8 */
-    "rounding = 10\n"                           /* 9 */
-    "[limits]\n"                                /* 10 */
-    "max_query_length = 4096\n"                 /* 11 */
-    "max_in_list = 50\n"                        /* 12 */
-    "max_cells = 200\n"                         /* 13 */
-    "[node trust]\n"                            /* 14 */
-    "public_key = trust.pub\n"                  /* 15 */
-    "[node council]\n"                          /* 16 */
-    "public_key = council.pub\n"                /* 17 */
-    "[analyst alice]\n"                         /* 18 */
-    "public_key = alice.pub\n";                 /* 19 */
+    "audit_key = keys/gateway-audit.signer\n"   /* 3 */
+    "node_endpoint = tcp://0.0.0.0:7001\n"      /* 4 */
+    "analyst_endpoint = tcp://127.0.0.1:*\n"    /* 5 */
+    "ready_file = run/gateway.ready\n"          /* 6 */
+    "node_timeout_ms = 2500\n"                  /* 7 */
+    "[disclosure]\n"                            /* 8 */
+    "threshold = 10\n"                          /* 9 */
+    "rounding = 10\n"                           /* 10 */
+    "[limits]\n"                                /* 11 */
+    "max_query_length = 4096\n"                 /* 12 */
+    "max_in_list = 50\n"                        /* 13 */
+    "max_cells = 200\n"                         /* 14 */
+    "[node trust]\n"                            /* 15 */
+    "receipt_key = trust-audit.vkey\n"          /* 16: either order */
+    "public_key = trust.pub\n"                  /* 17 */
+    "[node council]\n"                          /* 18 */
+    "public_key = council.pub\n"                /* 19 */
+    "receipt_key = council-audit.vkey\n"        /* 20 */
+    "[analyst alice]\n"                         /* 21 */
+    "public_key = alice.pub\n"                  /* 22 */
+    "display_name = Alice Smith\n"              /* 23 */
+    "organisation = Université d'Exeter\n"      /* 24 */
+    "roles = analyst, auditor\n"                /* 25 */
+    "[analyst bob]\n"                           /* 26 */
+    "public_key = alice.pub\n";                 /* 27 */
 
 /* The binary public key in dir/name.pub. */
 static void public_key(const char *name, uint8_t out[32])
@@ -135,6 +158,8 @@ Test(gw_config, loads_a_full_file)
     cr_assert_str_eq(cfg->curve_key, want);
     snprintf(want, sizeof want, "%s/run/gateway.ready", dir);
     cr_assert_str_eq(cfg->ready_file, want);
+    snprintf(want, sizeof want, "%s/keys/gateway-audit.signer", dir);
+    cr_assert_str_eq(cfg->audit_key, want);
     cr_assert_str_eq(cfg->node_endpoint, "tcp://0.0.0.0:7001");
     cr_assert_str_eq(cfg->analyst_endpoint, "tcp://127.0.0.1:*");
     cr_assert_eq(cfg->node_timeout_ms, 2500);
@@ -151,10 +176,36 @@ Test(gw_config, loads_a_full_file)
     cr_assert_eq(memcmp(cfg->nodes[0].key, key, 32), 0);
     public_key("council", key);
     cr_assert_eq(memcmp(cfg->nodes[1].key, key, 32), 0);
-    cr_assert_eq(cfg->nanalysts, 1);
+    /* The receipt verifiers, as the .vkey files hold them. */
+    const char *const names[] = {"trust", "council"};
+    for (size_t i = 0; i < 2; i++) {
+        char vpath[160];
+        snprintf(vpath, sizeof vpath, "%s/%s-audit.vkey", dir, names[i]);
+        tlog_verifier_t v;
+        cr_assert_eq(tlog_verifier_load(vpath, &v, &cause), HEARTH_OK, "%s", cause);
+        cr_assert_str_eq(cfg->nodes[i].receipt_key.name, names[i]);
+        cr_assert_eq(cfg->nodes[i].receipt_key.id, v.id);
+        cr_assert_eq(memcmp(cfg->nodes[i].receipt_key.pub, v.pub, sizeof v.pub), 0);
+        cr_assert_eq(cfg->nodes[i].roles, 0);
+        cr_assert_str_eq(cfg->nodes[i].display_name, "");
+    }
+    cr_assert_eq(gw_config_node(cfg, "council"), &cfg->nodes[1]);
+    cr_assert_null(gw_config_node(cfg, "alice"));
+    cr_assert_eq(cfg->nanalysts, 2);
     cr_assert_str_eq(cfg->analysts[0].name, "alice");
     public_key("alice", key);
     cr_assert_eq(memcmp(cfg->analysts[0].key, key, 32), 0);
+    cr_assert_str_eq(cfg->analysts[0].display_name, "Alice Smith");
+    cr_assert_str_eq(cfg->analysts[0].organisation, "Université d'Exeter");
+    cr_assert_eq(cfg->analysts[0].roles, GW_ROLE_ANALYST | GW_ROLE_AUDITOR);
+    /* Neither display_name, organisation nor roles: "", "" and analyst. */
+    cr_assert_str_eq(cfg->analysts[1].name, "bob");
+    cr_assert_str_eq(cfg->analysts[1].display_name, "");
+    cr_assert_str_eq(cfg->analysts[1].organisation, "");
+    cr_assert_eq(cfg->analysts[1].roles, GW_ROLE_ANALYST);
+    cr_assert_eq(gw_config_analyst(cfg, "bob"), &cfg->analysts[1]);
+    cr_assert_null(gw_config_analyst(cfg, "trust"));
+    cr_assert_null(gw_config_analyst(cfg, NULL));
     gw_config_destroy(&cfg);
     cr_assert_null(cfg);
 }
@@ -180,13 +231,17 @@ Test(gw_config, fills_defaults_for_absent_settings)
 
 Test(gw_config, names_each_missing_setting)
 {
-    expect_refused("[gateway]\nnode_endpoint = tcp://0.0.0.0:7001\n"
+    expect_refused("[gateway]\naudit_key = a.signer\nnode_endpoint = tcp://0.0.0.0:7001\n"
                    "analyst_endpoint = tcp://0.0.0.0:7002\n",
                    HEARTH_ERR_CONFIG, ": missing setting [gateway] curve_key");
-    expect_refused("[gateway]\ncurve_key = gateway.key\n"
+    expect_refused("[gateway]\ncurve_key = gateway.key\nnode_endpoint = tcp://0.0.0.0:7001\n"
+                   "analyst_endpoint = tcp://0.0.0.0:7002\n",
+                   HEARTH_ERR_CONFIG, ": missing setting [gateway] audit_key");
+    expect_refused("[gateway]\ncurve_key = gateway.key\naudit_key = a.signer\n"
                    "analyst_endpoint = tcp://0.0.0.0:7002\n",
                    HEARTH_ERR_CONFIG, ": missing setting [gateway] node_endpoint");
-    expect_refused("[gateway]\ncurve_key = gateway.key\nnode_endpoint = tcp://0.0.0.0:7001\n",
+    expect_refused("[gateway]\ncurve_key = gateway.key\naudit_key = a.signer\n"
+                   "node_endpoint = tcp://0.0.0.0:7001\n",
                    HEARTH_ERR_CONFIG, ": missing setting [gateway] analyst_endpoint");
 }
 
@@ -194,12 +249,12 @@ Test(gw_config, refuses_an_unknown_setting)
 {
     char text[1024];
     snprintf(text, sizeof text, "%scolour = blue\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":5: unknown setting 'colour' in section [gateway]");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":6: unknown setting 'colour' in section [gateway]");
     snprintf(text, sizeof text, "%s[limits]\nmax_rows = 5\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":6: unknown setting 'max_rows' in section [limits]");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":7: unknown setting 'max_rows' in section [limits]");
     snprintf(text, sizeof text, "%s[node trust]\naddress = 10.0.0.1\n", MINIMAL);
     expect_refused(text, HEARTH_ERR_CONFIG,
-                   ":6: unknown setting 'address' in section [node trust]");
+                   ":7: unknown setting 'address' in section [node trust]");
 }
 
 #define NO_LINKAGE_KEY \
@@ -210,7 +265,7 @@ Test(gw_config, refuses_a_linkage_key_in_the_gateway_section)
 {
     char text[1024];
     snprintf(text, sizeof text, "%slinkage_key = linkage.key\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":5: " NO_LINKAGE_KEY);
+    expect_refused(text, HEARTH_ERR_CONFIG, ":6: " NO_LINKAGE_KEY);
 }
 
 Test(gw_config, refuses_a_linkage_key_in_any_section)
@@ -220,7 +275,7 @@ Test(gw_config, refuses_a_linkage_key_in_any_section)
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
         char text[1024];
         snprintf(text, sizeof text, "%s%s\nlinkage_key = x\n", MINIMAL, sections[i]);
-        expect_refused(text, HEARTH_ERR_CONFIG, ":6: " NO_LINKAGE_KEY);
+        expect_refused(text, HEARTH_ERR_CONFIG, ":7: " NO_LINKAGE_KEY);
     }
 }
 
@@ -232,7 +287,7 @@ Test(gw_config, refuses_a_linkage_key_before_any_section)
 }
 
 /* Regression (found and fixed): when the linkage_key line is followed by another bad line, the
- * message loses the linkage-key reason (":5: unknown setting 'colour'"):
+ * message loses the linkage-key reason (":6: unknown setting 'colour'"):
  * inih (INI_STOP_ON_FIRST_ERROR is off) keeps calling the handler
  * after one returns 0 and reports the first error's line, while each
  * handler call overwrites the cause in hearth_ini_load's trampoline, so
@@ -242,7 +297,7 @@ Test(gw_config, a_linkage_key_is_named_even_with_a_later_error)
 {
     char text[1024];
     snprintf(text, sizeof text, "%slinkage_key = x\ncolour = blue\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":5: " NO_LINKAGE_KEY);
+    expect_refused(text, HEARTH_ERR_CONFIG, ":6: " NO_LINKAGE_KEY);
 }
 
 #define THRESHOLD_LOOSER \
@@ -256,7 +311,7 @@ Test(gw_config, refuses_a_looser_threshold)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[1024];
         snprintf(text, sizeof text, "%s[disclosure]\nthreshold = %s\n", MINIMAL, bad[i]);
-        expect_refused(text, HEARTH_ERR_CONFIG, ":6: " THRESHOLD_LOOSER);
+        expect_refused(text, HEARTH_ERR_CONFIG, ":7: " THRESHOLD_LOOSER);
     }
 }
 
@@ -266,7 +321,7 @@ Test(gw_config, refuses_a_looser_rounding)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[1024];
         snprintf(text, sizeof text, "%s[disclosure]\nrounding = %s\n", MINIMAL, bad[i]);
-        expect_refused(text, HEARTH_ERR_CONFIG, ":6: " ROUNDING_LOOSER);
+        expect_refused(text, HEARTH_ERR_CONFIG, ":7: " ROUNDING_LOOSER);
     }
 }
 
@@ -294,11 +349,11 @@ Test(gw_config, refuses_out_of_range_limits_and_timeout)
 {
     char text[1024];
     snprintf(text, sizeof text, "%s[limits]\nmax_cells = 0\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":6: [limits] max_cells must be 1..1000000");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":7: [limits] max_cells must be 1..1000000");
     snprintf(text, sizeof text, "%s[limits]\nmax_in_list = 1000001\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":6: [limits] max_in_list must be 1..1000000");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":7: [limits] max_in_list must be 1..1000000");
     snprintf(text, sizeof text, "%snode_timeout_ms = 99\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":5: node_timeout_ms must be 100..3600000");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":6: node_timeout_ms must be 100..3600000");
 }
 
 Test(gw_config, refuses_a_duplicate_node)
@@ -306,7 +361,8 @@ Test(gw_config, refuses_a_duplicate_node)
     char text[1024];
     snprintf(text, sizeof text, "%s[node trust]\npublic_key = trust.pub\n"
              "[node trust]\npublic_key = council.pub\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":8: [node trust] appears twice");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":9: [node trust] appears twice (public_key is set "
+                   "twice)");
 }
 
 Test(gw_config, refuses_a_duplicate_analyst)
@@ -314,7 +370,8 @@ Test(gw_config, refuses_a_duplicate_analyst)
     char text[1024];
     snprintf(text, sizeof text, "%s[analyst alice]\npublic_key = alice.pub\n"
              "[analyst alice]\npublic_key = alice.pub\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":8: [analyst alice] appears twice");
+    expect_refused(text, HEARTH_ERR_CONFIG, ":9: [analyst alice] appears twice (public_key is "
+                   "set twice)");
 }
 
 Test(gw_config, allows_a_node_and_an_analyst_of_the_same_name)
@@ -322,7 +379,8 @@ Test(gw_config, allows_a_node_and_an_analyst_of_the_same_name)
     char path[128];
     char text[1024];
     snprintf(text, sizeof text, "%s[node alice]\npublic_key = trust.pub\n"
-             "[analyst alice]\npublic_key = alice.pub\n", MINIMAL);
+             "receipt_key = trust-audit.vkey\n[analyst alice]\npublic_key = alice.pub\n",
+             MINIMAL);
     write_config(text, path, sizeof path);
     gw_config_t *cfg = NULL;
     char *cause = NULL;
@@ -349,7 +407,7 @@ Test(gw_config, refuses_an_invalid_public_key_file)
     cr_assert_eq(gw_config_load(path, &cfg, &cause), HEARTH_ERR_CONFIG);
     cr_assert_null(cfg);
     char prefix[200];
-    snprintf(prefix, sizeof prefix, "%s:6: [node trust] public_key: ", path);
+    snprintf(prefix, sizeof prefix, "%s:7: [node trust] public_key: ", path);
     cr_assert_eq(strncmp(cause, prefix, strlen(prefix)), 0, "%s", cause);
     cr_assert_not_null(strstr(cause, "bad.pub"), "%s", cause);
     free(cause);
@@ -366,7 +424,7 @@ Test(gw_config, refuses_a_secret_key_file_given_as_a_public_key)
     cr_assert_eq(gw_config_load(path, &cfg, &cause), HEARTH_ERR_CONFIG);
     cr_assert_null(cfg);
     char prefix[200];
-    snprintf(prefix, sizeof prefix, "%s:6: [node trust] public_key: ", path);
+    snprintf(prefix, sizeof prefix, "%s:7: [node trust] public_key: ", path);
     cr_assert_eq(strncmp(cause, prefix, strlen(prefix)), 0, "%s", cause);
     free(cause);
 }
@@ -381,7 +439,7 @@ Test(gw_config, refuses_a_missing_public_key_file)
     char *cause = NULL;
     cr_assert_eq(gw_config_load(path, &cfg, &cause), HEARTH_ERR_CONFIG);
     char prefix[200];
-    snprintf(prefix, sizeof prefix, "%s:6: [analyst bob] public_key: ", path);
+    snprintf(prefix, sizeof prefix, "%s:7: [analyst bob] public_key: ", path);
     cr_assert_eq(strncmp(cause, prefix, strlen(prefix)), 0, "%s", cause);
     free(cause);
 }
@@ -390,10 +448,10 @@ Test(gw_config, refuses_an_invalid_peer_name)
 {
     char text[1024];
     snprintf(text, sizeof text, "%s[node Trust]\npublic_key = trust.pub\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":6: [node Trust]: node names are 1-63 of a-z, "
+    expect_refused(text, HEARTH_ERR_CONFIG, ":7: [node Trust]: node names are 1-63 of a-z, "
                    "0-9 and _, starting with a letter");
     snprintf(text, sizeof text, "%s[analyst Alice]\npublic_key = trust.pub\n", MINIMAL);
-    expect_refused(text, HEARTH_ERR_CONFIG, ":6: [analyst Alice]: names are 1-63 of a-z, 0-9, "
+    expect_refused(text, HEARTH_ERR_CONFIG, ":7: [analyst Alice]: names are 1-63 of a-z, 0-9, "
                    "_ - and ., starting with a letter");
 }
 
@@ -487,7 +545,6 @@ Test(gw_config, new_disclosure_settings_default_to_the_brief)
     cr_assert_eq(cfg->disclosure.protection, 3);
     cr_assert_eq(cfg->dominance.kind, GW_DOMINANCE_OFF);
     cr_assert_eq(cfg->max_queries_per_hour, 0);
-    cr_assert_eq(cfg->nprojects, 0);
     char want[160];
     snprintf(want, sizeof want, "%s/gateway.db", dir);
     cr_assert_str_eq(cfg->database, want);
@@ -556,27 +613,27 @@ Test(gw_config, refuses_a_malformed_dominance_rule)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char extra[256];
         snprintf(extra, sizeof extra, "[disclosure]\ndominance = %s\n", bad[i]);
-        expect_extra_refused(extra, ":6: [disclosure] " DOMINANCE_BAD);
+        expect_extra_refused(extra, ":7: [disclosure] " DOMINANCE_BAD);
     }
 }
 
 Test(gw_config, refuses_looser_or_malformed_new_disclosure_settings)
 {
     expect_extra_refused("[disclosure]\nzeros = hidden\n",
-                         ":6: [disclosure] zeros must be released or disclosive");
+                         ":7: [disclosure] zeros must be released or disclosive");
     const char *bad_protection[] = {"2", "0", "-3", "1001", "three"};
     for (size_t i = 0; i < sizeof bad_protection / sizeof *bad_protection; i++) {
         char extra[256];
         snprintf(extra, sizeof extra, "[disclosure]\nprotection = %s\n", bad_protection[i]);
-        expect_extra_refused(extra, ":6: [disclosure] protection must be 3..1000 "
+        expect_extra_refused(extra, ":7: [disclosure] protection must be 3..1000 "
                              "(stricter than the default, never looser)");
     }
     expect_extra_refused("[disclosure]\nmax_queries_per_hour = 1000001\n",
-                         ":6: [disclosure] max_queries_per_hour must be 0..1000000 (0: no limit)");
+                         ":7: [disclosure] max_queries_per_hour must be 0..1000000 (0: no limit)");
     expect_extra_refused("[disclosure]\nmax_queries_per_hour = -1\n",
-                         ":6: [disclosure] max_queries_per_hour must be 0..1000000 (0: no limit)");
+                         ":7: [disclosure] max_queries_per_hour must be 0..1000000 (0: no limit)");
     expect_extra_refused("[disclosure]\ncolour = blue\n",
-                         ":6: unknown setting 'colour' in section [disclosure]");
+                         ":7: unknown setting 'colour' in section [disclosure]");
 }
 
 Test(gw_config, refuses_a_protection_above_the_threshold)
@@ -590,268 +647,362 @@ Test(gw_config, refuses_a_protection_above_the_threshold)
     gw_config_t *cfg = load_ok(text);
     cr_assert_eq(cfg->disclosure.protection, 7);
     gw_config_destroy(&cfg);
-    expect_extra_refused("[project p]\nprotection = 9\nthreshold = 8\n",
-                         ": [project p] protection 9 is more than the threshold 8 (a hidden "
-                         "cell's range can hold at most threshold values)");
 }
 
-static const char *const PROJECT_FILE =
-    "[gateway]\n"                               /* 1 */
-    "curve_key = gateway.key\n"                 /* 2 */
-    "node_endpoint = tcp://0.0.0.0:7001\n"      /* 3 */
-    "analyst_endpoint = tcp://0.0.0.0:7002\n"   /* 4 */
-    "[project diabetes-audit]\n"                /* 5: before [disclosure] */
-    "threshold = 12\n"                          /* 6 */
-    "rounding = 20\n"                           /* 7 */
-    "zeros = disclosive\n"                      /* 8 */
-    "protection = 4\n"                          /* 9 */
-    "dominance = p% 15\n"                       /* 10 */
-    "dp_epsilon = 1/2\n"                        /* 11 */
-    "dp_budget = 2\n"                           /* 12 */
-    "[disclosure]\n"                            /* 13 */
-    "threshold = 10\n"                          /* 14 */
-    "rounding = 10\n"                           /* 15 */
-    "dominance = p% 10\n"                       /* 16 */
-    "[project quiet.one]\n"                     /* 17 */
-    "dominance = p% 10\n";                      /* 18 */
+/* ---------------------------------------------------------------- issue 6 */
 
-Test(gw_config, loads_projects_and_fills_silent_settings_from_disclosure)
+#define PROJECTS_MOVED \
+    "projects are managed with `hearth-gateway project add` (docs/ig-officer.md), not in " \
+    "the config"
+
+Test(gw_config, refuses_a_project_section_pointing_to_project_add)
 {
-    gw_config_t *cfg = load_ok(PROJECT_FILE);
-    cr_assert_eq(cfg->nprojects, 2);
-    const gw_project_t *p = gw_config_project(cfg, "diabetes-audit");
-    cr_assert_eq(p, &cfg->projects[0]);
-    cr_assert_str_eq(p->name, "diabetes-audit");
-    cr_assert_eq(p->disclosure.threshold, 12);
-    cr_assert_eq(p->disclosure.rounding, 20);
-    cr_assert_eq(p->disclosure.zeros_disclosive, true);
-    cr_assert_eq(p->disclosure.protection, 4);
-    cr_assert_eq(p->dominance.kind, GW_DOMINANCE_P);
-    cr_assert_eq(p->dominance.p, 15);
-    cr_assert_str_eq(p->dp_epsilon, "1/2");
-    cr_assert_str_eq(p->dp_budget, "2");
-    /* The second project says only its dominance rule: the rest is
-     * [disclosure]'s, even though [disclosure] comes later in the file
-     * than the first project. */
-    const gw_project_t *q = gw_config_project(cfg, "quiet.one");
-    cr_assert_eq(q, &cfg->projects[1]);
-    cr_assert_eq(q->disclosure.threshold, 10);
-    cr_assert_eq(q->disclosure.rounding, 10);
-    cr_assert_eq(q->disclosure.zeros_disclosive, false);
-    cr_assert_eq(q->disclosure.protection, 3);
-    cr_assert_eq(q->dominance.p, 10);
-    cr_assert_str_eq(q->dp_epsilon, "");
-    cr_assert_str_eq(q->dp_budget, "");
-    cr_assert_null(gw_config_project(cfg, "absent"));
-    cr_assert_null(gw_config_project(cfg, NULL));
-    gw_config_destroy(&cfg);
+    expect_extra_refused("[project diabetes-audit]\nthreshold = 10\n", ":7: " PROJECTS_MOVED);
+    expect_extra_refused("[project]\nthreshold = 10\n", ":7: " PROJECTS_MOVED);
+    /* Even a setting that would have been fine, wherever the section is. */
+    expect_extra_refused("[disclosure]\nthreshold = 8\n[project p]\ndp_epsilon = 1/2\n",
+                         ":9: " PROJECTS_MOVED);
 }
 
-/* A project before [disclosure] is checked against [disclosure]'s final
- * values, and refused at the project's own line. */
-Test(gw_config, a_project_is_checked_against_a_later_disclosure_section)
+Test(gw_config, a_node_needs_its_receipt_key)
 {
-    expect_extra_refused("[project p]\nthreshold = 8\n[disclosure]\nthreshold = 9\n",
-                         ":6: [project p] threshold must be 9..1000 (at least [disclosure]'s, "
-                         "never looser)");
+    expect_extra_refused("[node trust]\npublic_key = trust.pub\n",
+                         ": missing setting [node trust] receipt_key");
+    expect_extra_refused("[node trust]\nreceipt_key = trust-audit.vkey\n",
+                         ": missing setting [node trust] public_key");
+    expect_extra_refused("[analyst bob]\ndisplay_name = Bob\n",
+                         ": missing setting [analyst bob] public_key");
 }
 
-Test(gw_config, refuses_a_looser_project_threshold_rounding_or_protection)
+Test(gw_config, refuses_a_bad_receipt_key_file)
 {
-    expect_extra_refused("[project p]\nthreshold = 6\n",
-                         ":6: [project p] threshold must be 7..1000 (at least [disclosure]'s, "
-                         "never looser)");
-    const char *bad_rounding[] = {"3", "12", "7", "1005", "ten"};
-    for (size_t i = 0; i < sizeof bad_rounding / sizeof *bad_rounding; i++) {
-        char extra[256];
-        snprintf(extra, sizeof extra, "[project p]\nrounding = %s\n", bad_rounding[i]);
-        expect_extra_refused(extra, ":6: [project p] rounding must be a multiple of 5 from 5 "
-                             "to 1000 ([disclosure]'s or coarser, never looser)");
+    char path[128];
+    char text[1024];
+    /* Absent, a signing key instead of a verifier, and not a key at all. */
+    const char *const bad[] = {"absent.vkey", "trust-audit.signer", "trust.pub"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(text, sizeof text, "%s[node trust]\npublic_key = trust.pub\nreceipt_key = %s\n",
+                 MINIMAL, bad[i]);
+        write_config(text, path, sizeof path);
+        gw_config_t *cfg = NULL;
+        char *cause = NULL;
+        cr_assert_eq(gw_config_load(path, &cfg, &cause), HEARTH_ERR_CONFIG, "%s", bad[i]);
+        cr_assert_null(cfg);
+        char prefix[200];
+        snprintf(prefix, sizeof prefix, "%s:8: [node trust] receipt_key: ", path);
+        cr_assert_eq(strncmp(cause, prefix, strlen(prefix)), 0, "%s", cause);
+        free(cause);
     }
-    expect_extra_refused("[disclosure]\nrounding = 10\n[project p]\nrounding = 15\n",
-                         ":8: [project p] rounding must be a multiple of 10 from 10 to 1000 "
-                         "([disclosure]'s or coarser, never looser)");
-    expect_extra_refused("[disclosure]\nprotection = 4\n[project p]\nprotection = 3\n",
-                         ":8: [project p] protection must be 4..1000 (at least [disclosure]'s, "
-                         "never looser)");
 }
 
-Test(gw_config, accepts_project_values_equal_to_disclosure)
+Test(gw_config, settings_of_the_wrong_peer_kind_are_unknown)
 {
-    char text[1024];
-    snprintf(text, sizeof text, "%s[disclosure]\nzeros = disclosive\ndominance = n,k 2 85\n"
-             "[project p]\nthreshold = 7\nrounding = 5\nzeros = disclosive\nprotection = 3\n"
-             "dominance = n,k 2 85\n", MINIMAL);
-    gw_config_t *cfg = load_ok(text);
-    const gw_project_t *p = gw_config_project(cfg, "p");
-    cr_assert_not_null(p);
-    cr_assert_eq(p->disclosure.threshold, 7);
-    cr_assert_eq(p->disclosure.rounding, 5);
-    cr_assert_eq(p->disclosure.zeros_disclosive, true);
-    cr_assert_eq(p->dominance.n, 2);
-    cr_assert_eq(p->dominance.k, 85);
-    gw_config_destroy(&cfg);
+    expect_extra_refused("[analyst alice]\nreceipt_key = trust-audit.vkey\n",
+                         ":7: unknown setting 'receipt_key' in section [analyst alice]");
+    expect_extra_refused("[node trust]\nroles = analyst\n",
+                         ":7: unknown setting 'roles' in section [node trust]");
+    expect_extra_refused("[node trust]\ndisplay_name = Trust\n",
+                         ":7: unknown setting 'display_name' in section [node trust]");
 }
 
-Test(gw_config, refuses_released_zeros_in_a_project_when_disclosure_hides_them)
+Test(gw_config, roles_are_a_comma_list_of_known_roles)
 {
-    expect_extra_refused("[project p]\nzeros = released\n[disclosure]\nzeros = disclosive\n",
-                         ":6: [project p] zeros must be disclosive, as [disclosure] says "
-                         "(never looser)");
-    expect_extra_refused("[project p]\nzeros = none\n",
-                         ":6: [project p] zeros must be released or disclosive");
-    /* Released where [disclosure] releases them too is not looser. */
-    char text[1024];
-    snprintf(text, sizeof text, "%s[project p]\nzeros = released\n", MINIMAL);
-    gw_config_t *cfg = load_ok(text);
-    cr_assert_eq(cfg->projects[0].disclosure.zeros_disclosive, false);
-    gw_config_destroy(&cfg);
-}
-
-Test(gw_config, a_project_may_turn_dominance_on_or_make_it_stricter)
-{
-    struct {
-        const char *gateway, *project;
-        gw_dominance_kind_t kind;
-        uint32_t p, n, k;
+    const struct {
+        const char *text;
+        unsigned want;
     } ok[] = {
-        {"off", "off", GW_DOMINANCE_OFF, 0, 0, 0},
-        {"off", "p% 5", GW_DOMINANCE_P, 5, 0, 0},
-        {"off", "n,k 1 90", GW_DOMINANCE_NK, 0, 1, 90},
-        {"p% 10", "p% 10", GW_DOMINANCE_P, 10, 0, 0},
-        {"p% 10", "p% 25", GW_DOMINANCE_P, 25, 0, 0},
-        {"n,k 2 85", "n,k 3 85", GW_DOMINANCE_NK, 0, 3, 85},
-        {"n,k 2 85", "n,k 2 70", GW_DOMINANCE_NK, 0, 2, 70},
-        {"n,k 2 85", "n,k 3 60", GW_DOMINANCE_NK, 0, 3, 60},
+        {"analyst", GW_ROLE_ANALYST},
+        {"auditor", GW_ROLE_AUDITOR},
+        {"admin", GW_ROLE_ADMIN},
+        {"analyst,auditor", GW_ROLE_ANALYST | GW_ROLE_AUDITOR},
+        {" admin ,\tauditor , analyst", GW_ROLE_ANALYST | GW_ROLE_AUDITOR | GW_ROLE_ADMIN},
+        {"auditor, auditor", GW_ROLE_AUDITOR},
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         char text[1024];
-        snprintf(text, sizeof text, "%s[disclosure]\ndominance = %s\n[project p]\n"
-                 "dominance = %s\n", MINIMAL, ok[i].gateway, ok[i].project);
+        snprintf(text, sizeof text, "%s[analyst alice]\npublic_key = alice.pub\nroles = %s\n",
+                 MINIMAL, ok[i].text);
         gw_config_t *cfg = load_ok(text);
-        const gw_dominance_t *d = &cfg->projects[0].dominance;
-        cr_assert_eq(d->kind, ok[i].kind, "%s after %s", ok[i].project, ok[i].gateway);
-        cr_assert_eq(d->p, ok[i].p);
-        cr_assert_eq(d->n, ok[i].n);
-        cr_assert_eq(d->k, ok[i].k);
+        cr_assert_eq(cfg->analysts[0].roles, ok[i].want, "%s", ok[i].text);
         gw_config_destroy(&cfg);
     }
-}
-
-#define P10_LOOSER \
-    ":8: [project p] dominance must be p% 10 or stricter (p% with a higher p), never looser " \
-    "than [disclosure]"
-#define NK285_LOOSER \
-    ":8: [project p] dominance must be n,k 2 85 or stricter (n,k with n at least 2 and k at " \
-    "most 85), never looser than [disclosure]"
-
-Test(gw_config, refuses_a_looser_project_dominance_rule)
-{
-    struct {
-        const char *gateway, *project, *want;
-    } bad[] = {
-        {"p% 10", "off", P10_LOOSER},
-        {"p% 10", "p% 9", P10_LOOSER},
-        {"p% 10", "n,k 3 50", P10_LOOSER},   /* another kind is not comparable */
-        {"n,k 2 85", "off", NK285_LOOSER},
-        {"n,k 2 85", "n,k 1 85", NK285_LOOSER},
-        {"n,k 2 85", "n,k 2 86", NK285_LOOSER},
-        {"n,k 2 85", "n,k 3 90", NK285_LOOSER},
-        {"n,k 2 85", "p% 50", NK285_LOOSER},
-    };
+    const char *const bad[] = {"", "analysts", "Analyst", "analyst,", ",auditor",
+                               "analyst;auditor", "analyst auditor", "root"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char extra[256];
-        snprintf(extra, sizeof extra, "[disclosure]\ndominance = %s\n[project p]\n"
-                 "dominance = %s\n", bad[i].gateway, bad[i].project);
-        expect_extra_refused(extra, bad[i].want);
-    }
-    expect_extra_refused("[project p]\ndominance = sometimes\n",
-                         ":6: [project p] " DOMINANCE_BAD);
-}
-
-Test(gw_config, accepts_dp_settings_as_written)
-{
-    const char *good[] = {"1/2", "0.25", "2", "10", "3/1000", "0010/20", "1.0", "0.001"};
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
-        char text[1024];
-        snprintf(text, sizeof text, "%s[project p]\ndp_epsilon = %s\ndp_budget = %s\n",
-                 MINIMAL, good[i], good[i]);
-        gw_config_t *cfg = load_ok(text);
-        cr_assert_str_eq(cfg->projects[0].dp_epsilon, good[i]);
-        cr_assert_str_eq(cfg->projects[0].dp_budget, good[i]);
-        gw_config_destroy(&cfg);
+        snprintf(extra, sizeof extra, "[analyst alice]\nroles = %s\n", bad[i]);
+        expect_extra_refused(extra, ":7: [analyst alice] roles must be a comma-separated list "
+                             "of analyst, auditor and admin");
     }
 }
 
-Test(gw_config, refuses_a_malformed_dp_setting)
-{
-    const char *bad[] = {"0", "0/5", "1/0", "0.0", "-1", "1//2", "1/2/3", "1.5.2", "1.", ".5",
-                         "/2", "1/", "1e-3", "half", "1 / 2", "00/1", "3/000",
-                         "12345678901234567890123456789012345678901234567890123456789012345",
-                         /* well formed, but no query could use them: */
-                         "20", "0.0000001", "1/10000000"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char extra[256];
-        snprintf(extra, sizeof extra, "[project p]\ndp_budget = 2\ndp_epsilon = %s\n", bad[i]);
-        expect_extra_refused(extra, ":7: [project p] dp_epsilon must be a positive number: "
-                             "a whole number, a fraction such as 1/2 or a decimal such as 0.5 "
-                             "with at most 6 places; epsilon at most 10, a budget at most 100");
-    }
-    const char *bad_budget[] = {"1/0", "0", "101"};
-    for (size_t i = 0; i < sizeof bad_budget / sizeof *bad_budget; i++) {
-        char extra[256];
-        snprintf(extra, sizeof extra, "[project p]\ndp_budget = %s\n", bad_budget[i]);
-        expect_extra_refused(extra, ":6: [project p] dp_budget must be a positive number: a "
-                             "whole number, a fraction such as 1/2 or a decimal such as 0.5 with "
-                             "at most 6 places; epsilon at most 10, a budget at most 100");
-    }
-}
-
-Test(gw_config, refuses_dp_epsilon_without_dp_budget_and_the_reverse)
-{
-    expect_extra_refused("[project p]\ndp_epsilon = 1/2\n",
-                         ": [project p] sets dp_epsilon without dp_budget (set both, or neither)");
-    expect_extra_refused("[project p]\ndp_budget = 2\n",
-                         ": [project p] sets dp_budget without dp_epsilon (set both, or neither)");
-}
-
-Test(gw_config, refuses_a_project_setting_given_twice)
-{
-    expect_extra_refused("[project p]\nthreshold = 9\n[project q]\nthreshold = 9\n"
-                         "[project p]\nthreshold = 10\n",
-                         ":10: [project p] threshold is set twice");
-}
-
-Test(gw_config, refuses_a_bad_project_name_or_setting)
-{
-    expect_extra_refused("[project Audit]\nthreshold = 9\n",
-                         ":6: [project Audit]: names are 1-63 of a-z, 0-9, _ - and ., starting "
-                         "with a letter");
-    expect_extra_refused("[project 9lives]\nthreshold = 9\n",
-                         ":6: [project 9lives]: names are 1-63 of a-z, 0-9, _ - and ., starting "
-                         "with a letter");
-    /* Rate limits are per analyst, gateway-wide: not a project setting. */
-    expect_extra_refused("[project p]\nmax_queries_per_hour = 5\n",
-                         ":6: unknown setting 'max_queries_per_hour' in section [project p]");
-    expect_extra_refused("[project p]\nlinkage_key = x\n", ":6: " NO_LINKAGE_KEY);
-}
-
-/* Pass 1 reads [disclosure] ahead of everything; the first bad line of the
- * file must still be the one reported. */
-Test(gw_config, reports_the_first_bad_line_even_when_disclosure_is_also_bad)
-{
-    expect_extra_refused("colour = blue\n[disclosure]\nthreshold = 3\n",
-                         ":5: unknown setting 'colour' in section [gateway]");
-    expect_extra_refused("[limits\n[disclosure]\nprotection = 5\n", ":5: syntax error");
-}
-
-Test(gw_config, the_last_disclosure_value_is_the_one_projects_are_held_to)
+/* The 200-byte bound is defence in depth: inih reads lines of at most 200
+ * bytes, so a value that long cannot be written in the file anyway. */
+Test(gw_config, display_name_and_organisation_are_printable_text)
 {
     char text[1024];
-    snprintf(text, sizeof text, "%s[disclosure]\nthreshold = 20\n[project p]\nthreshold = 11\n"
-             "[disclosure]\nthreshold = 10\n", MINIMAL);
+    const char *const bad[] = {"bell\a", "bidi \xe2\x80\xae", "cut \xe2\x80", "c1 \xc2\x85"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char extra[512];
+        snprintf(extra, sizeof extra, "[analyst alice]\ndisplay_name = %s\n", bad[i]);
+        expect_extra_refused(extra, ":7: [analyst alice] display_name must be at most 200 bytes "
+                             "of printable UTF-8");
+        snprintf(extra, sizeof extra, "[analyst alice]\norganisation = %s\n", bad[i]);
+        expect_extra_refused(extra, ":7: [analyst alice] organisation must be at most 200 bytes "
+                             "of printable UTF-8");
+    }
+    char long_name[151];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    snprintf(text, sizeof text, "%s[analyst alice]\npublic_key = alice.pub\n"
+             "display_name = %s\norganisation = Ysbyty Gwynedd — Bangor\n", MINIMAL, long_name);
     gw_config_t *cfg = load_ok(text);
-    cr_assert_eq(cfg->disclosure.threshold, 10);
-    cr_assert_eq(cfg->projects[0].disclosure.threshold, 11);
+    cr_assert_str_eq(cfg->analysts[0].display_name, long_name);
+    cr_assert_str_eq(cfg->analysts[0].organisation, "Ysbyty Gwynedd — Bangor");
     gw_config_destroy(&cfg);
+}
+
+Test(gw_config, text_printable_refuses_controls_bidi_and_bad_utf8)
+{
+    cr_assert(gw_config_text_printable(""));
+    cr_assert(gw_config_text_printable("Zoë O'Brien (NHS) 100% \xf0\x9f\x99\x82"));
+    cr_assert_not(gw_config_text_printable("tab\t"));
+    cr_assert_not(gw_config_text_printable("\x1b[31m"));
+    cr_assert_not(gw_config_text_printable("del\x7f"));
+    cr_assert_not(gw_config_text_printable("\xc2\x9b"));              /* C1 CSI */
+    cr_assert_not(gw_config_text_printable("\xe2\x80\xae"));          /* RLO */
+    cr_assert_not(gw_config_text_printable("\xe2\x81\xa6"));          /* LRI */
+    cr_assert_not(gw_config_text_printable("\xc0\xaf"));              /* overlong */
+    cr_assert_not(gw_config_text_printable("\xed\xa0\x80"));          /* surrogate */
+    cr_assert_not(gw_config_text_printable("\xf4\x90\x80\x80"));      /* past U+10FFFF */
+    cr_assert_not(gw_config_text_printable("\xff"));
+    cr_assert_not(gw_config_text_printable("cut \xe2\x82"));
+}
+
+/* ---- a project's rules (gw_config_policy_set, gw_config_policy_check) */
+
+static gw_project_policy_t policy_of(const gw_config_t *cfg, const char *name,
+                                    const char *value)
+{
+    gw_project_policy_t p;
+    gw_config_policy_default(cfg, &p);
+    char *cause = NULL;
+    hearth_err_t rc = gw_config_policy_set(&p, name, value, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s = %s: %s", name, value, got);
+    return p;
+}
+
+static void expect_policy_refused(const gw_config_t *cfg, const gw_project_policy_t *p,
+                                  const char *want)
+{
+    char *cause = NULL;
+    hearth_err_t rc = gw_config_policy_check(cfg, p, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "(no cause)");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_ERR_CONFIG, "%s", got);
+    cr_assert_str_eq(got, want);
+}
+
+static void expect_policy_ok(const gw_config_t *cfg, const gw_project_policy_t *p)
+{
+    char *cause = NULL;
+    hearth_err_t rc = gw_config_policy_check(cfg, p, &cause);
+    char got[512];
+    snprintf(got, sizeof got, "%s", cause ? cause : "");
+    free(cause);
+    cr_assert_eq(rc, HEARTH_OK, "%s", got);
+}
+
+Test(gw_config, the_default_project_policy_is_disclosure_and_passes)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\nthreshold = 9\nrounding = 10\n"
+             "zeros = disclosive\nprotection = 4\ndominance = n,k 2 85\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    gw_project_policy_t p;
+    memset(&p, 0xa5, sizeof p);
+    gw_config_policy_default(cfg, &p);
+    cr_assert_eq(p.disclosure.threshold, 9);
+    cr_assert_eq(p.disclosure.rounding, 10);
+    cr_assert_eq(p.disclosure.zeros_disclosive, true);
+    cr_assert_eq(p.disclosure.protection, 4);
+    cr_assert_eq(p.dominance.kind, GW_DOMINANCE_NK);
+    cr_assert_eq(p.dominance.n, 2);
+    cr_assert_eq(p.dominance.k, 85);
+    cr_assert_str_eq(p.dp_epsilon, "");
+    cr_assert_str_eq(p.dp_budget, "");
+    expect_policy_ok(cfg, &p);
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, policy_set_takes_each_rule_from_text)
+{
+    gw_config_t *cfg = load_ok(MINIMAL);
+    gw_project_policy_t p = policy_of(cfg, "threshold", "12");
+    cr_assert_eq(p.disclosure.threshold, 12);
+    p = policy_of(cfg, "rounding", "20");
+    cr_assert_eq(p.disclosure.rounding, 20);
+    p = policy_of(cfg, "zeros", "disclosive");
+    cr_assert_eq(p.disclosure.zeros_disclosive, true);
+    p = policy_of(cfg, "protection", "4");
+    cr_assert_eq(p.disclosure.protection, 4);
+    p = policy_of(cfg, "dominance", "n,k\t3  60");
+    cr_assert_eq(p.dominance.kind, GW_DOMINANCE_NK);
+    cr_assert_eq(p.dominance.n, 3);
+    cr_assert_eq(p.dominance.k, 60);
+    const char *good[] = {"1/2", "0.25", "2", "10", "3/1000", "0010/20", "1.0", "0.001"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        p = policy_of(cfg, "dp_epsilon", good[i]);
+        char *cause = NULL;
+        cr_assert_eq(gw_config_policy_set(&p, "dp_budget", good[i], &cause), HEARTH_OK);
+        cr_assert_str_eq(p.dp_epsilon, good[i]);
+        cr_assert_str_eq(p.dp_budget, good[i]);
+        expect_policy_ok(cfg, &p);
+    }
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, policy_set_refuses_malformed_values_and_leaves_the_policy)
+{
+    gw_config_t *cfg = load_ok(MINIMAL);
+    const struct {
+        const char *name, *value, *want;
+    } bad[] = {
+        {"threshold", "ten", "threshold must be a whole number from 1 to 1000"},
+        {"threshold", "0", "threshold must be a whole number from 1 to 1000"},
+        {"rounding", "1001", "rounding must be a whole number from 1 to 1000"},
+        {"protection", "-3", "protection must be a whole number from 1 to 1000"},
+        {"zeros", "hidden", "zeros must be released or disclosive"},
+        {"dominance", "sometimes", DOMINANCE_BAD},
+        {"dominance", "n,k 4 85", DOMINANCE_BAD},
+        {"dp_epsilon", "20", "dp_epsilon must be a positive number: a whole number, a fraction "
+                             "such as 1/2 or a decimal such as 0.5 with at most 6 places; epsilon "
+                             "at most 10, a budget at most 100"},
+        {"dp_epsilon", "1e-3", "dp_epsilon must be a positive number: a whole number, a "
+                               "fraction such as 1/2 or a decimal such as 0.5 with at most 6 "
+                               "places; epsilon at most 10, a budget at most 100"},
+        {"dp_budget", "0", "dp_budget must be a positive number: a whole number, a fraction "
+                           "such as 1/2 or a decimal such as 0.5 with at most 6 places; epsilon "
+                           "at most 10, a budget at most 100"},
+        {"max_queries_per_hour", "5", "unknown disclosure setting 'max_queries_per_hour'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        gw_project_policy_t p, before;
+        gw_config_policy_default(cfg, &p);
+        before = p;
+        char *cause = NULL;
+        cr_assert_eq(gw_config_policy_set(&p, bad[i].name, bad[i].value, &cause),
+                     HEARTH_ERR_USAGE, "%s = %s", bad[i].name, bad[i].value);
+        cr_assert_str_eq(cause, bad[i].want);
+        free(cause);
+        cr_assert_eq(memcmp(&p, &before, sizeof p), 0);
+    }
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, policy_check_refuses_anything_looser_than_disclosure)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\nthreshold = 9\nrounding = 10\n"
+             "zeros = disclosive\nprotection = 4\ndominance = p%% 10\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    gw_project_policy_t p = policy_of(cfg, "threshold", "8");
+    expect_policy_refused(cfg, &p, "threshold must be 9..1000 (at least [disclosure]'s, never "
+                                   "looser)");
+    const char *bad_rounding[] = {"5", "15", "25"};
+    for (size_t i = 0; i < 3; i++) {
+        p = policy_of(cfg, "rounding", bad_rounding[i]);
+        expect_policy_refused(cfg, &p, "rounding must be a multiple of 10 from 10 to 1000 "
+                                       "([disclosure]'s or coarser, never looser)");
+    }
+    p = policy_of(cfg, "zeros", "released");
+    expect_policy_refused(cfg, &p, "zeros must be disclosive, as [disclosure] says (never "
+                                   "looser)");
+    p = policy_of(cfg, "protection", "3");
+    expect_policy_refused(cfg, &p, "protection must be 4..1000 (at least [disclosure]'s, never "
+                                   "looser)");
+    p = policy_of(cfg, "protection", "10");
+    expect_policy_refused(cfg, &p, "protection 10 is more than the threshold 9 (a hidden "
+                                   "cell's range can hold at most threshold values)");
+    const char *bad_dom[] = {"off", "p% 9", "n,k 3 50"};
+    for (size_t i = 0; i < 3; i++) {
+        p = policy_of(cfg, "dominance", bad_dom[i]);
+        expect_policy_refused(cfg, &p, "dominance must be p% 10 or stricter (p% with a higher "
+                                       "p), never looser than [disclosure]");
+    }
+    p = policy_of(cfg, "dp_epsilon", "1/2");
+    expect_policy_refused(cfg, &p, "sets dp_epsilon without dp_budget (set both, or neither)");
+    p = policy_of(cfg, "dp_budget", "2");
+    expect_policy_refused(cfg, &p, "sets dp_budget without dp_epsilon (set both, or neither)");
+    /* A hand-made value gw_config_policy_set would not give is still
+     * checked. */
+    gw_config_policy_default(cfg, &p);
+    strcpy(p.dp_epsilon, "half");
+    strcpy(p.dp_budget, "2");
+    expect_policy_refused(cfg, &p, "dp_epsilon must be a positive number: a whole number, a "
+                                   "fraction such as 1/2 or a decimal such as 0.5 with at most 6 "
+                                   "places; epsilon at most 10, a budget at most 100");
+    gw_config_destroy(&cfg);
+}
+
+Test(gw_config, policy_check_accepts_equal_and_stricter_rules)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[disclosure]\nrounding = 10\n", MINIMAL);
+    gw_config_t *cfg = load_ok(text);
+    gw_project_policy_t p = policy_of(cfg, "rounding", "30");
+    expect_policy_ok(cfg, &p);
+    p = policy_of(cfg, "threshold", "1000");
+    expect_policy_ok(cfg, &p);
+    p = policy_of(cfg, "zeros", "disclosive");
+    expect_policy_ok(cfg, &p);
+    gw_config_destroy(&cfg);
+    struct {
+        const char *gateway, *project;
+    } ok[] = {
+        {"off", "off"},           {"off", "p% 5"},          {"off", "n,k 1 90"},
+        {"p% 10", "p% 10"},       {"p% 10", "p% 25"},       {"n,k 2 85", "n,k 3 85"},
+        {"n,k 2 85", "n,k 2 70"}, {"n,k 2 85", "n,k 3 60"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        snprintf(text, sizeof text, "%s[disclosure]\ndominance = %s\n", MINIMAL, ok[i].gateway);
+        cfg = load_ok(text);
+        p = policy_of(cfg, "dominance", ok[i].project);
+        expect_policy_ok(cfg, &p);
+        gw_config_destroy(&cfg);
+    }
+    const char *const nk_bad[] = {"off", "n,k 1 85", "n,k 2 86", "n,k 3 90", "p% 50"};
+    for (size_t i = 0; i < sizeof nk_bad / sizeof *nk_bad; i++) {
+        snprintf(text, sizeof text, "%s[disclosure]\ndominance = n,k 2 85\n", MINIMAL);
+        cfg = load_ok(text);
+        p = policy_of(cfg, "dominance", nk_bad[i]);
+        expect_policy_refused(cfg, &p, "dominance must be n,k 2 85 or stricter (n,k with n at "
+                                       "least 2 and k at most 85), never looser than "
+                                       "[disclosure]");
+        gw_config_destroy(&cfg);
+    }
+}
+
+Test(gw_config, dominance_at_least_orders_rules_of_one_kind)
+{
+    gw_dominance_t off = {.kind = GW_DOMINANCE_OFF};
+    gw_dominance_t p10 = {.kind = GW_DOMINANCE_P, .p = 10}, p20 = {.kind = GW_DOMINANCE_P, .p = 20};
+    gw_dominance_t nk = {.kind = GW_DOMINANCE_NK, .n = 2, .k = 85};
+    cr_assert(gw_config_dominance_at_least(&off, &off));
+    cr_assert(gw_config_dominance_at_least(&p10, &off));
+    cr_assert(gw_config_dominance_at_least(&p20, &p10));
+    cr_assert_not(gw_config_dominance_at_least(&p10, &p20));
+    cr_assert_not(gw_config_dominance_at_least(&nk, &p10));
+    cr_assert_not(gw_config_dominance_at_least(&off, &nk));
+}
+
+Test(gw_config, reports_the_first_bad_line)
+{
+    expect_extra_refused("colour = blue\n[disclosure]\nthreshold = 3\n",
+                         ":6: unknown setting 'colour' in section [gateway]");
+    expect_extra_refused("[limits\n[disclosure]\nprotection = 5\n", ":6: syntax error");
 }
