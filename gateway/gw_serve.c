@@ -1,19 +1,28 @@
 #include "gw_serve.h"
+#include "audit_event.h"
+#include "audit_receipt.h"
+#include "gw_audit.h"
+#include "gw_audit_rpc.h"
 #include "gw_diff.h"
 #include "gw_dp.h"
 #include "gw_link.h"
 #include "gw_parse.h"
+#include "gw_journal.h"
 #include "gw_plan.h"
 #include "gw_policy.h"
+#include "gw_project.h"
+#include "gw_rate.h"
 #include "gw_result.h"
 #include "gw_store.h"
 #include "gw_zap.h"
+#include "hearth_buf.h"
 #include "hearth_file.h"
 #include "hearth_hex.h"
 #include "hearth_log.h"
 #include "hearth_mem.h"
 #include "hearth_util.h"
 #include "keys_file.h"
+#include "keys_sign.h"
 #include "proto_codec.h"
 #include "proto_wire.h"
 
@@ -21,6 +30,8 @@
 #include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,14 +62,19 @@
  * memory (about 150 MB for two partners of a million people), so more
  * are refused as busy rather than let memory grow with the queue. */
 #define GW_MAX_LINKING 2
-/* The window of [disclosure] max_queries_per_hour. */
-#define GW_RATE_WINDOW_MS ((uint64_t)60 * 60 * 1000)
+/* Messages read from each socket in one turn of the loop, all of them
+ * audited in one batch. */
+#define GW_TURN_MESSAGES 64
 
 typedef struct {
     const char *name;           /* borrowed from the config */
     bool connected;
     proto_peer_t peer;
     Hearth__Envelope *hello;    /* owned: the last announcement */
+    /* The size of the last audit checkpoint the node has been shown (from
+     * its Hello, then each dispatch), so that the next dispatch proves
+     * its checkpoint consistent with that one. */
+    uint64_t audit_size;
 } gw_node_t;
 
 /* Where one part of a query stands. */
@@ -71,6 +87,7 @@ typedef struct {
     bool done;                  /* its last message (more false) has arrived */
     const char *fault;          /* static: what was wrong with its answer, if anything */
     uint32_t ms;                /* when its latest message arrived */
+    uint64_t leaf;              /* index of its DISPATCHED leaf */
 } gw_part_state_t;
 
 typedef struct {
@@ -95,15 +112,22 @@ typedef struct {
     char family[65];
     char **conjuncts;            /* owned: gw_diff_conjuncts */
     size_t nconjuncts;
+    /* For the audit log: the project named, when the query arrived and
+     * when its parts were logged as dispatched (wall clock), and whether
+     * they still wait for this turn's batch to commit before being sent. */
+    char project[GW_NAME_MAX + 1];
+    uint64_t received_ms, dispatched_ms;
+    bool awaiting_commit;
 } gw_pending_t;
 
-/* One analyst's questions in the last hour, for max_queries_per_hour: the
- * times they were sent to the nodes, oldest first, in a ring that grows
- * to at most the limit. */
+/* A reply held until this turn's audit batch has committed: an analyst
+ * sees no answer that the log does not already hold. */
 typedef struct {
-    uint64_t *times;             /* owned; cap entries */
-    size_t cap, head, n;
-} gw_rate_t;
+    proto_peer_t client;
+    Hearth__QueryResult *result;  /* owned */
+    char analyst[GW_NAME_MAX + 1];
+    uint64_t started;
+} gw_deferred_t;
 
 typedef struct {
     const gw_config_t *cfg;
@@ -114,7 +138,12 @@ typedef struct {
     gw_node_t *nodes;
     gw_store_t *store;           /* owned: the gateway's database */
     gw_dp_rng_t *rng;            /* owned: OpenSSL's CSPRNG, for DP noise */
-    gw_rate_t *rates;            /* owned: one per configured analyst */
+    gw_rate_t *rate;             /* owned: max_queries_per_hour */
+    keys_signer_t *signer;       /* owned: the audit log's signing key */
+    gw_audit_t *audit;           /* owned: the audit log */
+    gw_journal_t *journal;       /* owned: this turn's audit batch */
+    gw_deferred_t *replies;      /* owned: held until the batch commits */
+    size_t nreplies, replies_cap;
     gw_pending_t pending[GW_MAX_PENDING];
 } gw_t;
 
@@ -148,15 +177,109 @@ static const char *status_name(Hearth__QueryStatus s)
     }
 }
 
+#ifdef HEARTH_TEST_HOOKS
+/* Test builds only (hearth-gateway-test): HEARTH_TEST_HOOK names a fault
+ * to act out, so that tests can show what the nodes and the log do then. */
+static bool test_hook(const char *name)
+{
+    const char *h = getenv("HEARTH_TEST_HOOK");
+    return h && strcmp(h, name) == 0;
+}
+#else
+static bool test_hook(const char *name)
+{
+    (void)name;
+    return false;
+}
+#endif
+
+/* Appends ev to this turn's audit batch. A failure fails the whole batch
+ * (gw_journal), and flush then answers everyone it concerned with an
+ * error instead of acting on it. */
+static void record(gw_t *self, const audit_event_t *ev, const gw_audit_index_t *ix,
+                   uint64_t *index)
+{
+    char *cause = NULL;
+    if (gw_journal_append(self->journal, ev, ix, index, &cause) != HEARTH_OK)
+        hearth_log(HEARTH_LOG_ERROR, LOG, "could not append to the audit log: %s", cause);
+    free(cause);
+}
+
+/* Holds r for client until this turn's batch commits (takes r). */
+static void defer_reply(gw_t *self, const proto_peer_t *client, const char *analyst,
+                        Hearth__QueryResult *r, uint64_t started)
+{
+    if (self->nreplies == self->replies_cap) {
+        self->replies_cap = self->replies_cap ? self->replies_cap * 2 : 16;
+        self->replies = hearth_reallocarray(self->replies, self->replies_cap,
+                                            sizeof *self->replies);
+    }
+    gw_deferred_t *d = &self->replies[self->nreplies++];
+    d->client = *client;
+    d->result = r;
+    snprintf(d->analyst, sizeof d->analyst, "%s", analyst);
+    d->started = started;
+}
+
+/* The disclosure rules a result states, as one line for the audit log. */
+static char *disclosure_text(const Hearth__Disclosure *d)
+{
+    if (d == NULL)
+        return hearth_strdup("");
+    return hearth_asprintf("threshold %u, rounding %u, zeros %s, protection %u, dominance %s%s%s"
+                           "%s%s", d->threshold, d->rounding,
+                           d->zeros_disclosive ? "disclosive" : "released", d->protection,
+                           d->dominance && *d->dominance ? d->dominance : "off",
+                           d->dp_epsilon && *d->dp_epsilon ? ", dp epsilon " : "",
+                           d->dp_epsilon && *d->dp_epsilon ? d->dp_epsilon : "",
+                           d->dp_budget_remaining && *d->dp_budget_remaining
+                               ? ", dp budget remaining " : "",
+                           d->dp_budget_remaining ? d->dp_budget_remaining : "");
+}
+
+/* SHA-256 of r as sent (protobuf-c packs a given message the same way
+ * every time), so an auditor can match a result someone holds. */
+static void result_hash(const Hearth__QueryResult *r, uint8_t out[32])
+{
+    size_t len = hearth__query_result__get_packed_size(r);
+    uint8_t *buf = hearth_malloc(len ? len : 1);
+    hearth__query_result__pack(r, buf);
+    SHA256(buf, len, out);
+    free(buf);
+}
+
+/* Logs r as the query's outcome (RELEASED, REFUSED, or ERROR with outcome
+ * "timeout" when timed_out) and holds it until the batch commits. */
 static void finish_result(gw_t *self, const proto_peer_t *client, const char *analyst,
-                          Hearth__QueryResult *r, uint64_t started)
+                          Hearth__QueryResult *r, uint64_t started, const gw_audit_index_t *ix,
+                          bool timed_out)
 {
     hearth_log(HEARTH_LOG_INFO, LOG, "query %s from analyst %s: %s (%zu cells, %u suppressed) "
                "in %llu ms", r->query_id, analyst, status_name(r->status), r->n_rows,
                r->disclosure ? r->disclosure->suppressed_cells : 0,
                (unsigned long long)(hearth_now_ms() - started));
-    reply(self, client, r);
-    gw_result_free(&r);
+    audit_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.time_ms = gw_journal_now_ms();
+    ev.query_id = r->query_id;
+    char *text = NULL;
+    if (r->status == HEARTH__QUERY_STATUS__STATUS_RELEASED) {
+        ev.type = AUDIT_RELEASED;
+        for (size_t i = 0; i < r->n_rows; i++)
+            ev.released += !r->rows[i]->suppressed;
+        ev.released += r->total && !r->total->suppressed;
+        ev.suppressed = r->disclosure ? r->disclosure->suppressed_cells : 0;
+        text = disclosure_text(r->disclosure);
+        ev.text = text;
+        result_hash(r, ev.result_hash);
+    } else {
+        ev.type = r->status == HEARTH__QUERY_STATUS__STATUS_REFUSED ? AUDIT_REFUSED : AUDIT_ERROR;
+        ev.outcome = timed_out ? "timeout" : "error";
+        ev.text = r->reason;
+    }
+    record(self, &ev, ix, NULL);
+    free(text);
+    defer_reply(self, client, analyst, r, started);
 }
 
 static void release_pending(gw_pending_t *p)
@@ -179,64 +302,6 @@ static gw_result_release_t release_of(gw_t *self, const gw_pending_t *p)
                                  .store = self->store, .family = p->family,
                                  .conjuncts = (const char *const *)p->conjuncts,
                                  .nconjuncts = p->nconjuncts, .rng = self->rng};
-}
-
-/* ---- per-analyst rate limit ---------------------------------------------- */
-
-/* The slot of the configured analyst called name, or NULL (ZAP admits
- * only configured analysts, so NULL is not expected). */
-static gw_rate_t *rate_of(gw_t *self, const char *name)
-{
-    for (size_t i = 0; i < self->cfg->nanalysts; i++)
-        if (strcmp(self->cfg->analysts[i].name, name) == 0)
-            return &self->rates[i];
-    return NULL;
-}
-
-/* Forgets the questions older than the window. */
-static void rate_prune(gw_rate_t *r, uint64_t now)
-{
-    while (r->n > 0 && r->times[r->head] + GW_RATE_WINDOW_MS <= now) {
-        r->head = (r->head + 1) % r->cap;
-        r->n--;
-    }
-}
-
-/* Whether analyst may ask another question now. */
-static bool rate_allows(gw_t *self, const char *analyst, uint64_t now)
-{
-    uint32_t max = self->cfg->max_queries_per_hour;
-    gw_rate_t *r = rate_of(self, analyst);
-    if (max == 0 || r == NULL)
-        return max == 0;
-    rate_prune(r, now);
-    return r->n < max;
-}
-
-/* Counts a question of analyst's, sent to the nodes at now. Called only
- * after rate_allows, in the same turn of the loop, so the ring never needs
- * more than the limit. */
-static void rate_record(gw_t *self, const char *analyst, uint64_t now)
-{
-    uint32_t max = self->cfg->max_queries_per_hour;
-    gw_rate_t *r = rate_of(self, analyst);
-    if (max == 0 || r == NULL)
-        return;
-    rate_prune(r, now);
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        if (cap > max)
-            cap = max;
-        uint64_t *times = hearth_calloc(cap, sizeof *times);
-        for (size_t i = 0; i < r->n; i++)
-            times[i] = r->times[(r->head + i) % r->cap];
-        free(r->times);
-        r->times = times;
-        r->cap = cap;
-        r->head = 0;
-    }
-    r->times[(r->head + r->n) % r->cap] = now;
-    r->n++;
 }
 
 /* Stops linking a query that cannot be released: its tokens are wiped now,
@@ -361,14 +426,22 @@ static Hearth__QueryResult *linked_result(gw_t *self, gw_pending_t *p)
 }
 
 /* Every part has ended (or the deadline passed): combine and reply. */
+/* The index columns of p's audit leaves. */
+static gw_audit_index_t pending_index(const gw_pending_t *p)
+{
+    return (gw_audit_index_t){.qtime_ms = p->received_ms, .project = p->project,
+                              .analyst = p->analyst, .query_id = p->query_id};
+}
+
+/* Every part has ended (or the deadline passed): combine and reply. */
 static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
 {
-    (void)timed_out;
     gw_plan_t *plan = p->plan;
     Hearth__QueryResult *r = NULL;
     char reason[512];
     bool refused;
-    if (failure_reason(self, p, reason, sizeof reason, &refused)) {
+    bool failed = failure_reason(self, p, reason, sizeof reason, &refused);
+    if (failed) {
         r = gw_result_refusal(p->query_id, refused ? HEARTH__QUERY_STATUS__STATUS_REFUSED
                                                    : HEARTH__QUERY_STATUS__STATUS_ERROR,
                               reason, false);
@@ -383,7 +456,8 @@ static void complete(gw_t *self, gw_pending_t *p, bool timed_out)
         free(subs);
     }
     add_node_lines(self, p, r);
-    finish_result(self, &p->client, p->analyst, r, p->started);
+    gw_audit_index_t ix = pending_index(p);
+    finish_result(self, &p->client, p->analyst, r, p->started, &ix, timed_out && failed);
     release_pending(p);
 }
 
@@ -417,6 +491,52 @@ static const char *link_chunk(gw_t *self, gw_pending_t *p, size_t k, const Heart
 
 /* One SubResult for part k of p (takes env). Chunks must come 0, 1, 2, ...;
  * a part ends with its message whose `more` is false, or with a refusal. */
+/* The node's receipt on the last message of part k: verified against the
+ * node's pinned key and matched to the dispatch, then appended to the log
+ * as it came, byte for byte. Returns a fault, or NULL. A refusal without a
+ * receipt is no fault: a node that could not verify the dispatch vouches
+ * for nothing. */
+static const char *take_receipt(gw_t *self, gw_pending_t *p, size_t k, const Hearth__SubResult *sr)
+{
+    const char *note = sr->receipt ? sr->receipt : "";
+    if (*note == '\0')
+        return sr->ok ? "sent no receipt for its answer" : NULL;
+    size_t node = p->plan->parts[k].node;
+    char *text = NULL, *cause = NULL;
+    audit_receipt_t rc;
+    bool ok = tlog_note_open(note, strlen(note), &self->cfg->nodes[node].receipt_key, &text,
+                             &cause) == HEARTH_OK &&
+              audit_receipt_parse(text, &rc, &cause) == HEARTH_OK &&
+              strcmp(rc.node, self->nodes[node].name) == 0 &&
+              strcmp(rc.query_id, p->query_id) == 0 &&
+              rc.part == p->plan->parts[k].sub->part && rc.leaf == p->parts[k].leaf &&
+              rc.answered == (bool)sr->ok;
+    free(text);
+    if (!ok) {
+        hearth_log(HEARTH_LOG_WARN, LOG, "node %s: the receipt for part %zu of query %s does "
+                   "not verify%s%s", self->nodes[node].name, k, p->query_id, cause ? ": " : "",
+                   cause ? cause : "");
+        free(cause);
+        return "sent a receipt that does not verify";
+    }
+    audit_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AUDIT_RECEIPT;
+    ev.time_ms = gw_journal_now_ms();
+    ev.query_id = p->query_id;
+    ev.node = (char *)self->nodes[node].name;
+    ev.part = rc.part;
+    ev.leaf = rc.leaf;
+    ev.outcome = rc.answered ? "answered" : "refused";
+    ev.text = (char *)note;
+    gw_audit_index_t ix = pending_index(p);
+    if (!test_hook("drop-receipts"))
+        record(self, &ev, &ix, NULL);
+    return NULL;
+}
+
+/* One SubResult for part k of p (takes env). Chunks must come 0, 1, 2, ...;
+ * a part ends with its message whose `more` is false, or with a refusal. */
 static void on_part_message(gw_t *self, gw_pending_t *p, size_t k, Hearth__Envelope *env)
 {
     gw_part_state_t *st = &p->parts[k];
@@ -432,6 +552,9 @@ static void on_part_message(gw_t *self, gw_pending_t *p, size_t k, Hearth__Envel
         return;
     }
     bool last = !sr->ok || !sr->more;
+    const char *receipt_fault = last ? take_receipt(self, p, k, sr) : NULL;
+    if (!sr->ok && sr->audit_size > 0)
+        self->nodes[part->node].audit_size = sr->audit_size;   /* resynchronise */
     if (p->failed) {
         /* Nothing more is computed; only the end of each part is awaited. */
     } else if (!sr->ok) {
@@ -452,6 +575,8 @@ static void on_part_message(gw_t *self, gw_pending_t *p, size_t k, Hearth__Envel
         if (fault)
             part_fault(p, k, fault);
     }
+    if (receipt_fault && !p->failed)
+        part_fault(p, k, receipt_fault);
     st->next_chunk++;
     proto_free(&env);
     if (last) {
@@ -465,8 +590,12 @@ static void on_part_message(gw_t *self, gw_pending_t *p, size_t k, Hearth__Envel
  * the nodes it touches) into *policy, and its differencing fingerprint
  * into family and *conjuncts (caller frees with gw_diff_conjuncts_free).
  * Returns NULL, or the refusal or error to answer with. */
+/* The rules for a planned query (its project's, raised to the floors of
+ * the nodes it touches) into *policy, and its differencing fingerprint
+ * into family and *conjuncts (caller frees with gw_diff_conjuncts_free).
+ * Returns NULL, or the refusal or error to answer with. */
 static Hearth__QueryResult *query_rules(gw_t *self, const gw_plan_t *plan, const gw_query_t *q,
-                                        const char *project, const char *query_id,
+                                        const gw_project_t *project, const char *query_id,
                                         gw_policy_t *policy, char family[65],
                                         char ***conjuncts, size_t *nconjuncts)
 {
@@ -476,8 +605,8 @@ static Hearth__QueryResult *query_rules(gw_t *self, const gw_plan_t *plan, const
         floors[i] = hello ? hello->hello->min_cell : 0;
     }
     char *cause = NULL;
-    hearth_err_t rc = gw_policy_resolve(self->cfg, project, floors, plan->nparts, policy,
-                                        &cause);
+    hearth_err_t rc = gw_policy_resolve(self->cfg, project->id, &project->policy, floors,
+                                        plan->nparts, policy, &cause);
     free(floors);
     Hearth__QueryResult *r = NULL;
     if (rc != HEARTH_OK) {
@@ -493,23 +622,211 @@ static Hearth__QueryResult *query_rules(gw_t *self, const gw_plan_t *plan, const
     return r;
 }
 
+/* The configured analyst called name, or NULL (ZAP admits only configured
+ * keys, so NULL is not expected). */
+static const gw_peer_t *analyst_of(gw_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->cfg->nanalysts; i++)
+        if (strcmp(self->cfg->analysts[i].name, name) == 0)
+            return &self->cfg->analysts[i];
+    return NULL;
+}
+
+/* The CURVE public key the analyst called name connected with, as Z85
+ * ("" if unknown). */
+static void analyst_key(gw_t *self, const char *name, char out[41])
+{
+    const gw_peer_t *a = analyst_of(self, name);
+    out[0] = '\0';
+    if (a)
+        zmq_z85_encode(out, a->key, 32);
+}
+
+/* Today's date, UTC, as YYYY-MM-DD: projects start and expire on days. */
+static void today_utc(char out[GW_PROJECT_DATE_LEN + 1])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(out, GW_PROJECT_DATE_LEN + 1, "%04u-%02u-%02u",
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u);
+}
+
+/* The distinct datasets p's parts ask, as "node.dataset", in plan order,
+ * into a new array (*n entries; free each and the array). */
+static char **plan_datasets(gw_t *self, const gw_plan_t *plan, size_t *n)
+{
+    char **out = hearth_calloc(plan->nparts ? plan->nparts : 1, sizeof *out);
+    *n = 0;
+    for (size_t i = 0; i < plan->nparts; i++) {
+        char *name = hearth_asprintf("%s.%s", self->nodes[plan->parts[i].node].name,
+                                     plan->parts[i].sub->dataset);
+        bool seen = false;
+        for (size_t j = 0; j < *n && !seen; j++)
+            seen = strcmp(out[j], name) == 0;
+        if (seen)
+            free(name);
+        else
+            out[(*n)++] = name;
+    }
+    return out;
+}
+
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Loads the project the query names and checks that this analyst may ask
+ * this plan's datasets under it today: the gateway's check, which the
+ * nodes repeat for their own datasets. NULL and *out set, or the refusal. */
+static Hearth__QueryResult *authorise(gw_t *self, const gw_plan_t *plan, const char *analyst,
+                                      const char *key, const char *project,
+                                      const char *query_id, gw_project_t **out)
+{
+    *out = NULL;
+    if (*project == '\0')
+        return gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_REFUSED,
+                                 "every question is asked under a project: name one with "
+                                 "--project, or project = in the client config", false);
+    char *cause = NULL;
+    Hearth__QueryResult *r = NULL;
+    hearth_err_t rc = gw_project_get(self->store, project, out, &cause);
+    if (rc == HEARTH_OK) {
+        size_t n = 0;
+        char **datasets = plan_datasets(self, plan, &n);
+        char today[GW_PROJECT_DATE_LEN + 1];
+        today_utc(today);
+        rc = gw_project_authorise(*out, analyst, key, (const char *const *)datasets, n, today,
+                                  &cause);
+        free_strings(datasets, n);
+    }
+    if (rc != HEARTH_OK) {
+        r = gw_result_refusal(query_id, rc == HEARTH_ERR_DB || rc == HEARTH_ERR_INTERNAL
+                                            ? HEARTH__QUERY_STATUS__STATUS_ERROR
+                                            : HEARTH__QUERY_STATUS__STATUS_REFUSED,
+                              cause ? cause : hearth_strerror(rc), false);
+        gw_project_free(out);
+    }
+    free(cause);
+    return r;
+}
+
+/* The rules a query was accepted under, as one line for the audit log. */
+static char *policy_text(const gw_policy_t *pol)
+{
+    char dom[GW_POLICY_DOMINANCE_TEXT_MAX];
+    gw_policy_describe_dominance(pol, dom);
+    return hearth_asprintf("threshold %u, rounding %u, zeros %s, protection %u, dominance %s%s%s",
+                           pol->sdc.threshold, pol->sdc.rounding,
+                           pol->sdc.zeros_disclosive ? "disclosive" : "released",
+                           pol->sdc.protection, *dom ? dom : "off",
+                           *pol->dp_epsilon ? ", dp epsilon " : "", pol->dp_epsilon);
+}
+
+static const char *kind_name(Hearth__SubQueryKind kind)
+{
+    switch (kind) {
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
+    default: return "aggregate";
+    }
+}
+
+/* The DISPATCHED event for part k of p (strings borrowed from p and plan;
+ * dataset_buf holds "node.dataset"). */
+static audit_event_t dispatched_event(gw_t *self, const gw_pending_t *p, size_t k,
+                                      char *dataset_buf, size_t cap)
+{
+    const gw_plan_part_t *part = &p->plan->parts[k];
+    snprintf(dataset_buf, cap, "%s.%s", self->nodes[part->node].name, part->sub->dataset);
+    audit_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AUDIT_DISPATCHED;
+    ev.time_ms = p->dispatched_ms;
+    ev.query_id = (char *)p->query_id;
+    ev.project = (char *)p->project;
+    ev.node = (char *)self->nodes[part->node].name;
+    ev.dataset = dataset_buf;
+    ev.kind = (char *)kind_name(part->kind);
+    ev.part = part->sub->part;
+    ev.nparts = part->sub->nparts;
+    return ev;
+}
+
+
+/* Logs an accepted query's decision and its dispatches in this turn's
+ * batch; its parts are sent once the batch commits (flush). */
+static void accept_query(gw_t *self, gw_pending_t *p, const char *project_id)
+{
+    size_t n = 0;
+    char **datasets = plan_datasets(self, p->plan, &n);
+    /* At most a few hundred parts of short names: far inside the bound. */
+    hearth_buf_t list;
+    hearth_buf_init(&list, AUDIT_TEXT_MAX);
+    for (size_t i = 0; i < n; i++)
+        (void)hearth_buf_printf(&list, "%s%s", i ? "," : "", datasets[i]);
+    char *dataset_list = hearth_buf_take(&list);
+    free_strings(datasets, n);
+    char *policy = policy_text(&p->policy);
+    audit_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AUDIT_ACCEPTED;
+    ev.time_ms = gw_journal_now_ms();
+    ev.query_id = p->query_id;
+    ev.project = (char *)project_id;
+    ev.text = policy;
+    ev.dataset = dataset_list;
+    gw_audit_index_t ix = pending_index(p);
+    record(self, &ev, &ix, NULL);
+    free(policy);
+    free(dataset_list);
+    p->dispatched_ms = gw_journal_now_ms();
+    for (size_t k = 0; k < p->plan->nparts; k++) {
+        char dataset[2 * GW_NAME_MAX + 2];
+        audit_event_t d = dispatched_event(self, p, k, dataset, sizeof dataset);
+        if (!test_hook("dispatch-unlogged"))
+            record(self, &d, &ix, &p->parts[k].leaf);
+    }
+    p->awaiting_commit = true;
+}
+
 static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst,
                      const Hearth__QueryRequest *req)
 {
     uint64_t started = hearth_now_ms();
     char query_id[QUERY_ID_LEN + 1];
     new_query_id(query_id);
-    if (!rate_allows(self, analyst, started)) {
+    const char *sql = req->sql ? req->sql : "";
+    const char *project = req->project ? req->project : "";
+    char key[41];
+    analyst_key(self, analyst, key);
+    /* Received: logged first, whatever follows. */
+    gw_audit_index_t ix = {.qtime_ms = gw_journal_now_ms(), .project = project,
+                           .analyst = analyst, .query_id = query_id};
+    audit_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AUDIT_RECEIVED;
+    ev.time_ms = ix.qtime_ms;
+    ev.query_id = query_id;
+    ev.analyst = (char *)analyst;
+    ev.analyst_key = key;
+    ev.project = (char *)project;
+    ev.text = (char *)sql;
+    record(self, &ev, &ix, NULL);
+    if (!gw_rate_allows(self->rate, analyst, started)) {
         char reason[160];
         snprintf(reason, sizeof reason, "this analyst has already asked %u questions in the "
                  "last hour, the most this gateway answers; try again later",
                  self->cfg->max_queries_per_hour);
         finish_result(self, client, analyst,
                       gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_REFUSED, reason,
-                                        false), started);
+                                        false), started, &ix, false);
         return;
     }
-    const char *sql = req->sql ? req->sql : "";
     size_t len = strlen(sql);
     gw_query_t *q = NULL;
     gw_plan_t *plan = NULL;
@@ -539,40 +856,53 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
     } else if (rc != HEARTH_OK) {
         r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, err.message, false);
     }
+    gw_project_t *proj = NULL;
+    if (r == NULL)
+        r = authorise(self, plan, analyst, key, project, query_id, &proj);
     gw_policy_t policy;
     memset(&policy, 0, sizeof policy);
     char family[65] = "";
     char **conjuncts = NULL;
     size_t nconjuncts = 0;
     if (r == NULL)
-        r = query_rules(self, plan, q, req->project, query_id, &policy, family, &conjuncts,
+        r = query_rules(self, plan, q, proj, query_id, &policy, family, &conjuncts,
                         &nconjuncts);
+    gw_project_free(&proj);
     gw_query_destroy(&q);
-    if (r) {
-        gw_plan_destroy(&plan);
-        gw_diff_conjuncts_free(&conjuncts, nconjuncts);
-        finish_result(self, client, analyst, r, started);
-        return;
+    for (size_t i = 0; r == NULL && i < plan->nparts; i++) {
+        /* A node that is not there now would fail the query after the
+         * others had worked for nothing. */
+        const gw_node_t *node = &self->nodes[plan->parts[i].node];
+        if (!node->connected || node->hello == NULL) {
+            char reason[256];
+            snprintf(reason, sizeof reason, "node '%s' is not connected to the gateway; "
+                     "nothing was asked", node->name);
+            r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, reason, false);
+            gw_result_add_node(r, node->name, "error", 0);
+        }
     }
     gw_pending_t *p = NULL;
     size_t linking = 0;
-    for (size_t i = 0; i < GW_MAX_PENDING; i++) {
+    for (size_t i = 0; r == NULL && i < GW_MAX_PENDING; i++) {
         if (!self->pending[i].used && !p)
             p = &self->pending[i];
         linking += self->pending[i].used && self->pending[i].link != NULL;
     }
-    if (p == NULL || (plan->linked && linking >= GW_MAX_LINKING)) {
-        gw_plan_destroy(&plan);
-        gw_diff_conjuncts_free(&conjuncts, nconjuncts);
+    if (r == NULL && (p == NULL || (plan->linked && linking >= GW_MAX_LINKING)))
         r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
                               "the gateway is busy; try again shortly", false);
-        finish_result(self, client, analyst, r, started);
+    if (r) {
+        gw_plan_destroy(&plan);
+        gw_diff_conjuncts_free(&conjuncts, nconjuncts);
+        finish_result(self, client, analyst, r, started, &ix, false);
         return;
     }
     p->used = true;
     memcpy(p->query_id, query_id, sizeof query_id);
     p->client = *client;
     snprintf(p->analyst, sizeof p->analyst, "%s", analyst);
+    snprintf(p->project, sizeof p->project, "%s", project);
+    p->received_ms = ix.qtime_ms;
     p->plan = plan;
     p->policy = policy;
     memcpy(p->family, family, sizeof family);
@@ -594,33 +924,164 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
     }
     p->started = started;
     p->deadline = started + self->cfg->node_timeout_ms;
-    for (size_t i = 0; i < plan->nparts; i++) {
-        gw_node_t *node = &self->nodes[plan->parts[i].node];
+    accept_query(self, p, project);
+    /* Counted once accepted: a query with a typo, refused before anything
+     * was asked, does not use up the analyst's hour. */
+    gw_rate_record(self->rate, analyst, started);
+}
+
+/* Sends part k of p, committed to the log as leaf p->parts[k].leaf, with
+ * its proof against the checkpoint `note` of `size` leaves. */
+static hearth_err_t send_part(gw_t *self, gw_pending_t *p, size_t k, const char *note,
+                              uint64_t size, char **cause)
+{
+    gw_plan_part_t *part = &p->plan->parts[k];
+    gw_node_t *node = &self->nodes[part->node];
+    Hearth__AuditProof proof = HEARTH__AUDIT_PROOF__INIT;
+    uint8_t incl[TLOG_MAX_PROOF][TLOG_HASH_LEN], cons[TLOG_MAX_PROOF][TLOG_HASH_LEN];
+    ProtobufCBinaryData incl_b[TLOG_MAX_PROOF], cons_b[TLOG_MAX_PROOF];
+    size_t nincl = 0, ncons = 0;
+    uint8_t *leaf = NULL;
+    size_t leaf_len = 0;
+    hearth_err_t rc = HEARTH_OK;
+    bool unlogged = test_hook("dispatch-unlogged");
+    if (!unlogged) {
+        char dataset[2 * GW_NAME_MAX + 2];
+        audit_event_t ev = dispatched_event(self, p, k, dataset, sizeof dataset);
+        /* The encoding is canonical: encoding the event again gives the
+         * bytes that were logged. */
+        rc = audit_event_encode(&ev, &leaf, &leaf_len, cause);
+        if (rc == HEARTH_OK)
+            rc = gw_audit_inclusion(self->audit, p->parts[k].leaf, size, incl, &nincl, cause);
+        /* A node that has seen a larger checkpoint than this log has (a
+         * restored database?) gets no proof and refuses, as it should. */
+        uint64_t from = node->audit_size;
+        if (rc == HEARTH_OK && from > 0 && from < size)
+            rc = gw_audit_consistency(self->audit, from, size, cons, &ncons, cause);
+        for (size_t i = 0; i < nincl; i++)
+            incl_b[i] = (ProtobufCBinaryData){TLOG_HASH_LEN, incl[i]};
+        for (size_t i = 0; i < ncons; i++)
+            cons_b[i] = (ProtobufCBinaryData){TLOG_HASH_LEN, cons[i]};
+        proof.leaf_index = p->parts[k].leaf;
+        proof.leaf = (ProtobufCBinaryData){leaf_len, leaf};
+        proof.checkpoint = (char *)note;
+        proof.inclusion = incl_b;
+        proof.n_inclusion = nincl;
+        proof.consistency_from = from;
+        proof.consistency = cons_b;
+        proof.n_consistency = ncons;
+    }
+    if (rc == HEARTH_OK) {
         Hearth__Envelope env = HEARTH__ENVELOPE__INIT;
         env.body_case = HEARTH__ENVELOPE__BODY_SUB_QUERY;
-        env.sub_query = plan->parts[i].sub;
-        char *cause = NULL;
-        if (!node->connected ||
-            proto_send(self->nodes_sock, &node->peer, &env, 1, &cause) != HEARTH_OK) {
-            /* ROUTER_MANDATORY: an unreachable node fails the send at once
-             * rather than after the timeout. */
-            node->connected = false;
-            hearth_log(HEARTH_LOG_WARN, LOG, "node %s is not reachable%s%s", node->name,
-                       cause ? ": " : "", cause ? cause : "");
+        env.sub_query = part->sub;
+        part->sub->project = p->project;
+        part->sub->audit = unlogged ? NULL : &proof;
+        rc = proto_send(self->nodes_sock, &node->peer, &env, 1, cause);
+        part->sub->project = NULL;
+        part->sub->audit = NULL;
+        /* Later dispatches to this node in the batch carry the same
+         * checkpoint, which it now holds. */
+        if (rc == HEARTH_OK && !unlogged && node->audit_size < size)
+            node->audit_size = size;
+    }
+    free(leaf);
+    return rc;
+}
+
+/* Sends the parts of every query the committed batch accepted. A part that
+ * cannot be sent (its node went away) fails its query, whose error is
+ * logged in the next batch. */
+static void send_committed(gw_t *self, const char *note, uint64_t size)
+{
+    for (size_t i = 0; i < GW_MAX_PENDING; i++) {
+        gw_pending_t *p = &self->pending[i];
+        if (!p->used || !p->awaiting_commit)
+            continue;
+        p->awaiting_commit = false;
+        for (size_t k = 0; k < p->plan->nparts && p->used; k++) {
+            char *cause = NULL;
+            gw_node_t *node = &self->nodes[p->plan->parts[k].node];
+            if (send_part(self, p, k, note, size, &cause) != HEARTH_OK) {
+                /* ROUTER_MANDATORY: an unreachable node fails the send at
+                 * once rather than after the timeout. */
+                node->connected = false;
+                hearth_log(HEARTH_LOG_WARN, LOG, "could not send part %zu of query %s to "
+                           "node %s: %s", k, p->query_id, node->name, cause);
+                part_fault(p, k, "could not be reached");
+                /* Its other parts are never sent: all end now. */
+                for (size_t j = k; j < p->plan->nparts; j++)
+                    if (!p->parts[j].done) {
+                        p->parts[j].done = true;
+                        p->ndone++;
+                    }
+                complete(self, p, false);
+            }
             free(cause);
-            char reason[256];
-            snprintf(reason, sizeof reason, "node '%s' is not connected to the gateway",
-                     node->name);
-            r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, reason, false);
-            gw_result_add_node(r, node->name, "error", 0);
-            finish_result(self, client, analyst, r, started);
-            release_pending(p);
-            return;
         }
     }
-    /* Counted once the nodes have it: a query with a typo, refused before
-     * anything was asked, does not use up the analyst's hour. */
-    rate_record(self, analyst, started);
+}
+
+/* Answers a query whose record could not be committed, without logging
+ * (the log holds nothing of it, or only what an earlier batch holds). */
+static void answer_unlogged(gw_t *self, const proto_peer_t *client, const char *query_id,
+                            const char *reason)
+{
+    Hearth__QueryResult *r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
+                                               reason, false);
+    reply(self, client, r);
+    gw_result_free(&r);
+}
+
+/* Ends the turn: commits its audit batch, then does what the batch
+ * describes (sends sub-queries, replies), in that order only. Sending can
+ * end queries (an unreachable node), whose outcome then needs one more
+ * batch, committed in the next round. */
+static void flush(gw_t *self)
+{
+    for (int round = 0; round < 4 && (gw_journal_open(self->journal) || self->nreplies); round++) {
+        char *note = NULL, *cause = NULL;
+        uint64_t size = 0;
+        hearth_err_t rc = gw_journal_commit(self->journal, &note, &size, &cause);
+        if (rc != HEARTH_OK)
+            hearth_log(HEARTH_LOG_ERROR, LOG, "could not commit the audit log: %s; nothing "
+                       "it held was sent", cause);
+        free(cause);
+        if (rc == HEARTH_OK && test_hook("crash-after-commit"))
+            for (size_t i = 0; i < GW_MAX_PENDING; i++)
+                if (self->pending[i].used && self->pending[i].awaiting_commit)
+                    raise(SIGKILL);   /* as kill -9 between commit and dispatch */
+        /* Replies first: sending may add more of them. */
+        size_t nreplies = self->nreplies;
+        gw_deferred_t *replies = self->replies;
+        self->replies = NULL;
+        self->nreplies = self->replies_cap = 0;
+        if (rc == HEARTH_OK) {
+            send_committed(self, note, size);
+        } else {
+            for (size_t i = 0; i < GW_MAX_PENDING; i++) {
+                gw_pending_t *p = &self->pending[i];
+                if (p->used && p->awaiting_commit) {
+                    answer_unlogged(self, &p->client, p->query_id,
+                                    "the gateway could not record this query in its audit "
+                                    "log; nothing was asked");
+                    release_pending(p);
+                }
+            }
+        }
+        for (size_t i = 0; i < nreplies; i++) {
+            gw_deferred_t *d = &replies[i];
+            if (rc == HEARTH_OK)
+                reply(self, &d->client, d->result);
+            else
+                answer_unlogged(self, &d->client, d->result->query_id,
+                                "the gateway could not record this query's outcome in its "
+                                "audit log; nothing was released");
+            gw_result_free(&d->result);
+        }
+        free(replies);
+        free(note);
+    }
 }
 
 static void on_status(gw_t *self, const proto_peer_t *client)
@@ -678,6 +1139,13 @@ static void on_catalogue(gw_t *self, const proto_peer_t *client)
     free(ptrs);
 }
 
+/* Whether the analyst called name holds role (GW_ROLE_*). */
+static bool has_role(gw_t *self, const char *name, unsigned role)
+{
+    const gw_peer_t *a = analyst_of(self, name);
+    return a && (a->roles & role) != 0;
+}
+
 static void on_analyst_message(gw_t *self)
 {
     proto_peer_t client;
@@ -703,14 +1171,46 @@ static void on_analyst_message(gw_t *self)
         free(cause);
         return;
     }
-    if (env->body_case == HEARTH__ENVELOPE__BODY_QUERY)
-        on_query(self, &client, user, env->query);
-    else if (env->body_case == HEARTH__ENVELOPE__BODY_STATUS_REQUEST)
+    /* What each role may ask: analysts query, auditors (IG officers) read
+     * the audit log, both may read the catalogue, everyone the status. */
+    bool analyst = has_role(self, user, GW_ROLE_ANALYST);
+    bool auditor = has_role(self, user, GW_ROLE_AUDITOR);
+    switch (env->body_case) {
+    case HEARTH__ENVELOPE__BODY_QUERY:
+        if (analyst)
+            on_query(self, &client, user, env->query);
+        else
+            gw_audit_rpc_error(self->analysts_sock, &client, "this key does not hold the analyst role");
+        break;
+    case HEARTH__ENVELOPE__BODY_STATUS_REQUEST:
         on_status(self, &client);
-    else if (env->body_case == HEARTH__ENVELOPE__BODY_CATALOGUE_REQUEST)
-        on_catalogue(self, &client);
-    else
+        break;
+    case HEARTH__ENVELOPE__BODY_CATALOGUE_REQUEST:
+        if (analyst || auditor)
+            on_catalogue(self, &client);
+        else
+            gw_audit_rpc_error(self->analysts_sock, &client, "this key holds neither the analyst nor the auditor role");
+        break;
+    case HEARTH__ENVELOPE__BODY_AUDIT_LEAVES_REQUEST:
+    case HEARTH__ENVELOPE__BODY_AUDIT_CHECKPOINTS_REQUEST:
+    case HEARTH__ENVELOPE__BODY_AUDIT_CONSISTENCY_REQUEST:
+        if (!auditor) {
+            gw_audit_rpc_error(self->analysts_sock, &client, "this key does not hold the auditor role");
+            break;
+        }
+        /* An auditor reads only what is committed: end the turn's batch
+         * first. */
+        flush(self);
+        if (env->body_case == HEARTH__ENVELOPE__BODY_AUDIT_LEAVES_REQUEST)
+            gw_audit_rpc_leaves(self->analysts_sock, &client, self->audit, env->audit_leaves_request);
+        else if (env->body_case == HEARTH__ENVELOPE__BODY_AUDIT_CHECKPOINTS_REQUEST)
+            gw_audit_rpc_checkpoints(self->analysts_sock, &client, self->audit, env->audit_checkpoints_request);
+        else
+            gw_audit_rpc_consistency(self->analysts_sock, &client, self->audit, env->audit_consistency_request);
+        break;
+    default:
         hearth_log(HEARTH_LOG_WARN, LOG, "ignored an unexpected message from analyst %s", user);
+    }
     proto_free(&env);
 }
 
@@ -750,6 +1250,7 @@ static void on_node_message(gw_t *self)
         }
         proto_free(&node->hello);
         node->hello = env;
+        node->audit_size = env->hello->audit_size;
         node->peer = peer;
         node->connected = true;
         hearth_log(HEARTH_LOG_INFO, LOG, "node %s connected with %zu dataset(s)", node->name,
@@ -795,6 +1296,14 @@ static void expire(gw_t *self)
     for (size_t i = 0; i < GW_MAX_PENDING; i++)
         if (self->pending[i].used && now >= self->pending[i].deadline)
             complete(self, &self->pending[i], true);
+}
+
+/* Whether sock has a message waiting. */
+static bool has_input(void *sock)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) == 0 && (events & ZMQ_POLLIN);
 }
 
 static long next_timeout(gw_t *self)
@@ -880,7 +1389,7 @@ hearth_err_t gw_serve_run(const gw_config_t *cfg, volatile sig_atomic_t *stop, c
     self->nodes = hearth_calloc(cfg->nnodes ? cfg->nnodes : 1, sizeof *self->nodes);
     for (size_t i = 0; i < cfg->nnodes; i++)
         self->nodes[i].name = cfg->nodes[i].name;
-    self->rates = hearth_calloc(cfg->nanalysts ? cfg->nanalysts : 1, sizeof *self->rates);
+    self->rate = gw_rate_new(cfg);
     self->rng = gw_dp_rng_new();
     char pub[41], sec[41];
     hearth_err_t rc = keys_curve_load_secret(cfg->curve_key, pub, sec, cause);
@@ -890,6 +1399,12 @@ hearth_err_t gw_serve_run(const gw_config_t *cfg, volatile sig_atomic_t *stop, c
      * query is answered: without it no differencing check can run. */
     if ((rc = gw_store_open(cfg->database, &self->store, cause)) != HEARTH_OK)
         goto done;
+    /* No query is taken without the audit log and its signing key. */
+    if ((rc = keys_signer_load(cfg->audit_key, &self->signer, cause)) != HEARTH_OK ||
+        (rc = gw_project_init(self->store, cause)) != HEARTH_OK ||
+        (rc = gw_audit_open(self->store, self->signer, &self->audit, cause)) != HEARTH_OK)
+        goto done;
+    self->journal = gw_journal_new(self->store, self->audit);
     self->ctx = zmq_ctx_new();
     /* The authentication handler must be running before any socket binds:
      * without it libzmq would admit every CURVE client. */
@@ -913,12 +1428,16 @@ hearth_err_t gw_serve_run(const gw_config_t *cfg, volatile sig_atomic_t *stop, c
             rc = HEARTH_ERR_NET;
             break;
         }
-        if (n > 0 && (items[0].revents & ZMQ_POLLIN))
+        /* One turn: what is waiting now (bounded), then one audit batch
+         * committed for all of it (group commit), then the sends. */
+        for (int i = 0; n > 0 && i < GW_TURN_MESSAGES && has_input(self->nodes_sock); i++)
             on_node_message(self);
-        if (n > 0 && (items[1].revents & ZMQ_POLLIN))
+        for (int i = 0; n > 0 && i < GW_TURN_MESSAGES && has_input(self->analysts_sock); i++)
             on_analyst_message(self);
         expire(self);
+        flush(self);
     }
+    flush(self);
     hearth_log(HEARTH_LOG_INFO, LOG, "stopping");
 done:
     OPENSSL_cleanse(sec, sizeof sec);
@@ -941,11 +1460,15 @@ done:
         gw_zap_stop(&self->zap);
         zmq_ctx_term(self->ctx);
     }
+    for (size_t i = 0; i < self->nreplies; i++)
+        gw_result_free(&self->replies[i].result);
+    free(self->replies);
+    gw_journal_destroy(&self->journal);
+    gw_audit_destroy(&self->audit);
+    keys_signer_destroy(&self->signer);
     gw_store_destroy(&self->store);
     gw_dp_rng_destroy(&self->rng);
-    for (size_t i = 0; i < cfg->nanalysts; i++)
-        free(self->rates[i].times);
-    free(self->rates);
+    gw_rate_destroy(&self->rate);
     free(self->nodes);
     free(self);
     return rc;

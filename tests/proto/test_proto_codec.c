@@ -75,7 +75,7 @@ Test(proto_codec, round_trips_a_sub_query_with_filter_terms)
     cr_assert_eq(proto_decode(buf, len, PROTO_MAX_NODE_MSG, &out, &cause), HEARTH_OK);
     cr_assert_null(cause);
     cr_assert_not_null(out);
-    cr_assert_eq(out->version, 2);   /* 2 since linked sub-queries */
+    cr_assert_eq(out->version, HEARTH_PROTOCOL_VERSION);   /* 3 since audit proofs */
     cr_assert_eq(out->body_case, HEARTH__ENVELOPE__BODY_SUB_QUERY);
     const Hearth__SubQuery *d = out->sub_query;
     cr_assert_str_eq(d->query_id, "q-0001");
@@ -169,7 +169,7 @@ Test(proto_codec, refuses_another_protocol_version)
     char *cause = NULL;
     cr_assert_eq(proto_decode(buf, len, PROTO_MAX_NODE_MSG, &out, &cause), HEARTH_ERR_VERSION);
     cr_assert_null(out);
-    cr_assert_str_eq(cause, "peer speaks protocol version 1; this is version 2");
+    cr_assert_str_eq(cause, "peer speaks protocol version 1; this is version 3");
     free(cause);
     free(buf);
 }
@@ -187,7 +187,7 @@ Test(proto_codec, refuses_version_zero_from_a_peer_that_never_set_it)
     char *cause = NULL;
     cr_assert_eq(proto_decode(buf, len, PROTO_MAX_NODE_MSG, &out, &cause), HEARTH_ERR_VERSION);
     cr_assert_null(out);
-    cr_assert_str_eq(cause, "peer speaks protocol version 0; this is version 2");
+    cr_assert_str_eq(cause, "peer speaks protocol version 0; this is version 3");
     free(cause);
     free(buf);
 }
