@@ -19,7 +19,9 @@ static int on_setting(void *user, const char *section, const char *name, const c
     client_config_t *cfg = ctx->cfg;
     if (strcmp(section, "client") == 0) {
         char **path = strcmp(name, "gateway_public_key") == 0 ? &cfg->gateway_public
-                    : strcmp(name, "curve_key") == 0 ? &cfg->curve_key : NULL;
+                    : strcmp(name, "curve_key") == 0 ? &cfg->curve_key
+                    : strcmp(name, "audit_key") == 0 ? &cfg->audit_key
+                    : strcmp(name, "audit_state") == 0 ? &cfg->audit_state : NULL;
         if (path) {
             free(*path);
             *path = hearth_path_resolve(ctx->dir, value);
@@ -66,6 +68,8 @@ hearth_err_t client_config_load(const char *path, client_config_t **out, char **
         rc = HEARTH_ERR_CONFIG;
         goto fail;
     }
+    if (cfg->audit_state == NULL)
+        cfg->audit_state = hearth_asprintf("%s.checkpoint", path);
     free(dir);
     *out = cfg;
     return HEARTH_OK;
@@ -84,6 +88,8 @@ void client_config_destroy(client_config_t **self_p)
     free(self->gateway_public);
     free(self->curve_key);
     free(self->project);
+    free(self->audit_key);
+    free(self->audit_state);
     free(self);
     *self_p = NULL;
 }

@@ -6,8 +6,13 @@
  *   curve_key = alice.key                  ; this user's CURVE keypair (0600)
  *   project = sandbox                      ; default project for queries
  *   timeout_ms = 60000                     ; how long to wait for an answer
+ *   audit_key = gateway-audit.vkey         ; the gateway's audit verifier key,
+ *                                          ; pinned (needed by `hearth audit verify`)
+ *   audit_state = client.ini.checkpoint    ; optional: the last checkpoint
+ *                                          ; `hearth audit verify` accepted
  *
- * Relative paths are resolved against the config file's folder. */
+ * Relative paths are resolved against the config file's folder. audit_state
+ * defaults to the config file's own path with ".checkpoint" appended. */
 #ifndef CLIENT_CONFIG_H
 #define CLIENT_CONFIG_H
 
@@ -21,6 +26,8 @@ typedef struct {
     char *curve_key;          /* owned: path */
     char *project;            /* owned, or NULL */
     uint32_t timeout_ms;
+    char *audit_key;          /* owned: path, or NULL when not set */
+    char *audit_state;        /* owned: path (never NULL after a load) */
 } client_config_t;
 
 /* Reads path into a new config (*out; free with client_config_destroy). */

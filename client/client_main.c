@@ -1,5 +1,6 @@
 /* hearth: the analyst's and IG officer's command-line client, and the
  * sandbox that runs a whole partnership on one machine. */
+#include "client_audit.h"
 #include "client_catalogue.h"
 #include "client_config.h"
 #include "client_render.h"
@@ -26,15 +27,32 @@ static const char USAGE[] =
     "       hearth status --config client.ini\n"
     "       hearth catalogue --config client.ini [--format table|json]\n"
     "       hearth sandbox DIR [--state STATE_DIR]\n"
+    "       hearth audit list --config client.ini [--since DATE|DATETIME] [--until ...]\n"
+    "                    [--project P] [--analyst A]\n"
+    "                    [--outcome released|refused|error|incomplete|governance]\n"
+    "                    [--format table|csv|json]\n"
+    "       hearth audit show --config client.ini [--format text|json] ID\n"
+    "       hearth audit export --config client.ini [--out FILE]\n"
+    "       hearth audit verify --config client.ini [--audit-key FILE] [--node-key NAME=FILE ...]\n"
+    "       hearth audit verify --file EXPORT --audit-key FILE [--node-key NAME=FILE ...]\n"
+    "       hearth audit reconcile --config client.ini --node NAME --receipts FILE\n"
+    "                    --node-key FILE\n"
+    "       hearth audit report --config client.ini --month YYYY-MM [--project P]\n"
+    "                    [--format table|csv|json]\n"
     "\n"
     "  query      ask the partnership an aggregate question (SQL, or - to read stdin)\n"
     "  status     show which partner nodes are connected to the gateway\n"
     "  catalogue  list each node's datasets, their columns and types, and the values\n"
     "             of categorical columns held by at least 8 people\n"
     "  sandbox    run a partnership on this machine from DIR/<node>/<dataset>.csv\n"
+    "  audit      the IG officer's audit log: list queries, show one, export the log,\n"
+    "             verify it against the pinned audit key, reconcile a node's receipts,\n"
+    "             report a month per project (needs the auditor role)\n"
     "\n"
     "Exit codes of query: 0 released, 1 error, 2 usage or query error, 3 refused,\n"
-    "4 partial. See docs/analyst.md and docs/ics-lead.md.\n";
+    "4 partial. Of audit: 0 done (verify: verified; reconcile: reconciled), 1 failed\n"
+    "or error, 2 usage. See docs/analyst.md, docs/ics-lead.md and\n"
+    "docs/audit-commands.md.\n";
 
 /* Written by the signal handler, read by the sandbox loop; nothing else. */
 static volatile sig_atomic_t stop_requested;
@@ -232,6 +250,9 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : 0;
     }
     const char *cmd = argv[1];
+    /* The audit commands have options of their own. */
+    if (strcmp(cmd, "audit") == 0)
+        return client_audit_main(argc - 1, argv + 1);
     const char *config = NULL, *format = "table", *project = NULL, *state = NULL;
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"format", required_argument, NULL, 'f'},
