@@ -18,6 +18,10 @@
 # afterwards: leaves, checkpoints (= commits) and bytes per query.
 # Target (issue 6): >= 500 queries/s on 2 cores.
 #
+# bench_audit first times the audit log alone in the gateway's own code:
+# one query's five leaves, a signed checkpoint and a durable commit, against
+# one durable commit of a row of the same size on the same file.
+#
 # QUERIES (default 3000) per run; runs with 1 and 16 connections.
 set -euo pipefail
 export LC_ALL=C
@@ -31,7 +35,7 @@ people=${2:-20000}
 queries=${QUERIES:-3000}
 bin=$build/bin
 command -v sqlite3 >/dev/null || { echo "$0: sqlite3 is not installed" >&2; exit 1; }
-for prog in hearth hearth-synth hearth-node hearth-gateway bench_load; do
+for prog in hearth hearth-synth hearth-node hearth-gateway bench_load bench_audit; do
     [ -x "$bin/$prog" ] || { echo "$0: $bin/$prog is not built" >&2; exit 1; }
 done
 
@@ -52,11 +56,14 @@ sqlite3 "$work/commits.db" < "$work/commits.sql" > /dev/null
 t1=$EPOCHREALTIME
 commits_s=$(awk -v a="$t0" -v b="$t1" -v n="$base_n" 'BEGIN { printf "%.1f", n / (b - a) }')
 
+# --- the audit log alone --------------------------------------------------------
+"$bin/bench_audit" "$work/audit" 2000
+
 # --- the partnership ----------------------------------------------------------
 "$bin/hearth-synth" --out "$work/data" --people "$people" --seed 5 >/dev/null
 sandbox_start "$work/data"
 state=$(dirname "$config")
-sql="SELECT sex, COUNT(*) FROM trust.ae_attendances GROUP BY sex"
+sql="SELECT age_band, COUNT(*) FROM trust.ae_attendances GROUP BY age_band"
 "$bin/hearth" query --config "$config" "$sql" > /dev/null   # warm
 
 leaves0=$(sqlite3 "$state/gateway.db" "SELECT count(*) FROM audit_leaves")

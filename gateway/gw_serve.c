@@ -801,7 +801,11 @@ static void on_query(gw_t *self, const proto_peer_t *client, const char *analyst
     char query_id[QUERY_ID_LEN + 1];
     new_query_id(query_id);
     const char *sql = req->sql ? req->sql : "";
+    /* No project's id is longer than GW_PROJECT_ID_MAX: a longer name is
+     * refused below, and logged as such rather than stored at length. */
     const char *project = req->project ? req->project : "";
+    if (strlen(project) > GW_PROJECT_ID_MAX)
+        project = "(a project name too long to be one)";
     char key[41];
     analyst_key(self, analyst, key);
     /* Received: logged first, whatever follows. */
