@@ -16,6 +16,7 @@
  *
  * The extract is written here: trust.ae has wards Abbey 40, Castle 30,
  * Delph 15, Fenwick 6 (one person per row); council.housing 55 people. */
+#include "e2e_partnership.h"
 #include "e2e_util.h"
 #include "hearth_base64.h"
 #include "hearth_buf.h"
@@ -41,12 +42,10 @@
 
 #define Q_WARDS "SELECT ward, COUNT(*) FROM trust.ae GROUP BY ward"
 #define Q_TENURE "SELECT tenure, COUNT(*) FROM council.housing GROUP BY tenure"
-#define START_TIMEOUT_MS 60000u
-#define STOP_TIMEOUT_MS 10000u
+#define STOP_TIMEOUT_MS E2E_PARTNERSHIP_STOP_MS
 #define RUN_TIMEOUT_MS 60000u
 
 #define NNODES 2
-static const char *const NODES[NNODES] = {"council", "trust"};
 
 static void nhs_number(unsigned n, char out[11])
 {
@@ -117,12 +116,11 @@ static int write_extracts(const char *dir)
 
 static struct {
     char *tmp, *data, *state;
-    char *client;            /* client config for the running gateway */
-    e2e_proc_t *gateway;
-    e2e_proc_t *nodes[NNODES];
-    unsigned launches;
+    e2e_partnership_t p;
     char *why;
 } fx;
+
+static const char *const NODE_NAMES[NNODES] = {"council", "trust"};
 
 static void setup(void)
 {
@@ -134,20 +132,15 @@ static void setup(void)
     }
     fx.data = e2e_asprintf("%s/data", fx.tmp);
     fx.state = e2e_asprintf("%s/.hearth", fx.data);
+    fx.p = (e2e_partnership_t){.state = fx.state, .logs = fx.tmp, .nodes = NODE_NAMES,
+                               .nnodes = NNODES};
     if (write_extracts(fx.data) != 0)
         fx.why = e2e_asprintf("cannot write the extracts");
 }
 
-static void halt(void)
-{
-    for (size_t i = 0; i < NNODES; i++)
-        e2e_proc_stop(&fx.nodes[i], STOP_TIMEOUT_MS);
-    e2e_proc_stop(&fx.gateway, STOP_TIMEOUT_MS);
-}
-
 static void teardown(void)
 {
-    halt();
+    e2e_partnership_free(&fx.p);
     if (fx.tmp && getenv("HEARTH_E2E_KEEP"))
         fprintf(stderr, "kept %s\n", fx.tmp);
     else
@@ -155,145 +148,29 @@ static void teardown(void)
     free(fx.tmp);
     free(fx.data);
     free(fx.state);
-    free(fx.client);
     free(fx.why);
     memset(&fx, 0, sizeof fx);
 }
 
 TestSuite(e2e_audit, .init = setup, .fini = teardown, .timeout = 300);
 
-static char *set_line(const char *text, const char *key, const char *value)
-{
-    const char *at = strncmp(text, key, strlen(key)) == 0 ? text : NULL;
-    if (at == NULL) {
-        char *nl_key = e2e_asprintf("\n%s", key);
-        at = strstr(text, nl_key);
-        free(nl_key);
-        cr_assert_not_null(at, "no line '%s' in:\n%s", key, text);
-        at++;
-    }
-    const char *end = strchr(at, '\n');
-    return e2e_asprintf("%.*s%s%s%s", (int)(at - text), text, key, value, end ? end : "\n");
-}
-
-static char *read_text(const char *path)
-{
-    char *text = e2e_read_file(path, 16 << 20, NULL);
-    cr_assert_not_null(text, "cannot read %s", path);
-    return text;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    cr_assert_eq(e2e_write_file(path, text, strlen(text)), 0, "cannot write %s", path);
-}
-
-static char *wait_ready(const char *path)
-{
-    for (unsigned waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
-        char *text = e2e_read_file(path, 4096, NULL);
-        if (text && strstr(text, "analyst_endpoint="))
-            return text;
-        free(text);
-        usleep(50 * 1000);
-    }
-    cr_assert_fail("the gateway wrote no %s", path);
-    return NULL;
-}
-
-static char *ready_value(const char *text, const char *key)
-{
-    const char *at = strstr(text, key);
-    cr_assert_not_null(at);
-    at += strlen(key);
-    return e2e_asprintf("%.*s", (int)strcspn(at, "\n"), at);
-}
-
 /* The sandbox once: keys, ingest, configs, the project "sandbox". */
 static void prepare(void)
 {
     cr_assert_null(fx.why, "setup failed: %s", fx.why);
     char *log = e2e_asprintf("%s/sandbox.log", fx.tmp);
-    char *why = NULL;
-    e2e_sandbox_t *sb = e2e_sandbox_start(fx.data, log, &why);
-    cr_assert_not_null(sb, "hearth sandbox did not start: %s", why);
-    cr_assert_eq(e2e_sandbox_stop(&sb, NULL), 0);
+    e2e_partnership_prepare(fx.data, log);
     free(log);
 }
 
-/* Starts gateway_prog (hearth-gateway or hearth-gateway-test, with
- * HEARTH_TEST_HOOK=hook when hook is not NULL) and the nodes from the
- * state folder; waits for `hearth status` to show every node connected
- * unless wait is false. */
 static void launch(const char *gateway_prog, const char *hook, bool wait)
 {
-    unsigned n = ++fx.launches;
-    char *gw_ini = e2e_asprintf("%s/gateway.ini", fx.state);
-    char *ready = e2e_asprintf("%s/gateway.ready", fx.state);
-    unlink(ready);
-    char *gw_bin = e2e_bin(gateway_prog);
-    char *gw_log = e2e_asprintf("%s/gateway-%u.log", fx.tmp, n);
-    char *gw_argv[] = {gw_bin, "serve", "--config", gw_ini, NULL};
-    char *why = NULL;
-    if (hook)
-        setenv("HEARTH_TEST_HOOK", hook, 1);
-    fx.gateway = e2e_proc_start(gw_argv, gw_log, &why);
-    unsetenv("HEARTH_TEST_HOOK");
-    cr_assert_not_null(fx.gateway, "%s", why);
-    char *ready_text = wait_ready(ready);
-    char *node_ep = ready_value(ready_text, "node_endpoint=");
-    char *analyst_ep = ready_value(ready_text, "analyst_endpoint=");
-    free(ready_text);
-    free(ready);
-    free(gw_bin);
-    free(gw_log);
-    free(gw_ini);
-    char *node_bin = e2e_bin("hearth-node");
-    for (size_t i = 0; i < NNODES; i++) {
-        char *path = e2e_asprintf("%s/nodes/%s/node.ini", fx.state, NODES[i]);
-        char *old = read_text(path);
-        char *now = set_line(old, "endpoint = ", node_ep);
-        write_text(path, now);
-        char *node_log = e2e_asprintf("%s/%s-%u.log", fx.tmp, NODES[i], n);
-        char *argv[] = {node_bin, "serve", "--config", path, NULL};
-        fx.nodes[i] = e2e_proc_start(argv, node_log, &why);
-        cr_assert_not_null(fx.nodes[i], "%s", why);
-        free(node_log);
-        free(old);
-        free(now);
-        free(path);
-    }
-    free(node_bin);
-    char *client_base = e2e_asprintf("%s/client.ini", fx.state);
-    char *old = read_text(client_base);
-    char *now = set_line(old, "gateway = ", analyst_ep);
-    free(fx.client);
-    fx.client = e2e_asprintf("%s/client-e2e.ini", fx.state);
-    write_text(fx.client, now);
-    free(old);
-    free(now);
-    free(client_base);
-    free(node_ep);
-    free(analyst_ep);
-    if (!wait)
-        return;
-    char *hearth = e2e_bin("hearth");
-    char *argv[] = {hearth, "status", "--config", fx.client, NULL};
-    bool ready_all = false;
-    for (unsigned waited = 0; waited < START_TIMEOUT_MS && !ready_all; waited += 100) {
-        e2e_result_t r;
-        if (e2e_run(argv, 10000, &r) == 0) {
-            size_t connected = 0;
-            for (const char *p = r.out; (p = strstr(p, " connected\n")) != NULL; p++)
-                connected++;
-            ready_all = connected == NNODES && strstr(r.out, "not connected") == NULL;
-        }
-        e2e_result_free(&r);
-        if (!ready_all)
-            usleep(100 * 1000);
-    }
-    free(hearth);
-    cr_assert(ready_all, "not every node connected to the gateway");
+    e2e_partnership_launch(&fx.p, gateway_prog, NULL, hook, wait);
+}
+
+static void halt(void)
+{
+    e2e_partnership_halt(&fx.p);
 }
 
 /* Runs `hearth ARGS...` (NULL-terminated, after the program name) and
@@ -333,9 +210,9 @@ static int gateway_run(e2e_result_t *r, const char *first, ...)
 static int ask(const char *project, const char *sql, e2e_result_t *r)
 {
     if (project)
-        return hearth_run(r, "query", "--config", fx.client, "--format", "json", "--project",
+        return hearth_run(r, "query", "--config", fx.p.client, "--format", "json", "--project",
                           project, sql, NULL);
-    return hearth_run(r, "query", "--config", fx.client, "--format", "json", sql, NULL);
+    return hearth_run(r, "query", "--config", fx.p.client, "--format", "json", sql, NULL);
 }
 
 /* The query id of a JSON result. Caller frees. */
@@ -401,7 +278,7 @@ Test(e2e_audit, every_query_is_logged_and_the_log_verifies)
     e2e_result_free(&r);
 
     /* The released query's events, in order. */
-    cr_assert_eq(hearth_run(&r, "audit", "show", "--config", fx.client, released, NULL), 0,
+    cr_assert_eq(hearth_run(&r, "audit", "show", "--config", fx.p.client, released, NULL), 0,
                  "%s%s", r.out, r.err);
     const char *order[] = {"received", "accepted", "dispatched", "receipt", "released"};
     const char *at = r.out;
@@ -412,7 +289,7 @@ Test(e2e_audit, every_query_is_logged_and_the_log_verifies)
     cr_assert(strstr(r.out, Q_WARDS), "the query text is not in the log:\n%s", r.out);
     e2e_result_free(&r);
 
-    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.client, "--format", "csv",
+    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.p.client, "--format", "csv",
                             NULL), 0, "%s", r.err);
     char *row = csv_row(r.out, released);
     cr_assert_not_null(row, "%s", r.out);
@@ -432,7 +309,7 @@ Test(e2e_audit, every_query_is_logged_and_the_log_verifies)
     cr_assert(strstr(r.out, ",governance,"), "%s", r.out);
     e2e_result_free(&r);
 
-    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.client, NULL), 0, "%s%s",
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 0, "%s%s",
                  r.out, r.err);
     cr_assert(strstr(r.out, "verified "), "%s", r.out);
     cr_assert(strstr(r.out, "; 0 queries received but not completed"), "%s", r.out);
@@ -441,7 +318,7 @@ Test(e2e_audit, every_query_is_logged_and_the_log_verifies)
     cr_assert_eq(ask(NULL, Q_TENURE, &r), 0, "%s%s", r.out, r.err);
     e2e_result_free(&r);
     char *nodekey = e2e_asprintf("trust=%s/keys/trust-audit.vkey", fx.state);
-    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.client, "--node-key",
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, "--node-key",
                             nodekey, NULL), 0, "%s%s", r.out, r.err);
     e2e_result_free(&r);
     free(nodekey);
@@ -453,7 +330,7 @@ Test(e2e_audit, every_query_is_logged_and_the_log_verifies)
         gmtime_r(&now, &tm);
         month = e2e_asprintf("%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
     }
-    cr_assert_eq(hearth_run(&r, "audit", "report", "--config", fx.client, "--month", month,
+    cr_assert_eq(hearth_run(&r, "audit", "report", "--config", fx.p.client, "--month", month,
                             "--format", "csv", NULL), 0, "%s", r.err);
     /* sandbox: 3 queries (2 released, 1 error); no-such-project: 1 refused.
      * Cells: 4 + 1 suppressed, tenure: social 30, private 25 and the total. */
@@ -477,14 +354,14 @@ Test(e2e_audit, tampering_with_an_export_is_detected)
         e2e_result_free(&r);
     }
     char *export = e2e_asprintf("%s/log.txt", fx.tmp);
-    cr_assert_eq(hearth_run(&r, "audit", "export", "--config", fx.client, "--out", export,
+    cr_assert_eq(hearth_run(&r, "audit", "export", "--config", fx.p.client, "--out", export,
                             NULL), 0, "%s", r.err);
     e2e_result_free(&r);
     char *vkey = e2e_asprintf("%s/keys/gateway-audit.vkey", fx.state);
     cr_assert_eq(hearth_run(&r, "audit", "verify", "--file", export, "--audit-key", vkey,
                             NULL), 0, "%s%s", r.out, r.err);
     e2e_result_free(&r);
-    char *text = read_text(export);
+    char *text = e2e_partnership_read(export);
     /* The leaf lines, to edit. */
     char *first = strstr(text, "\nleaf 3 ");
     char *second = strstr(text, "\nleaf 4 ");
@@ -532,7 +409,7 @@ Test(e2e_audit, tampering_with_an_export_is_detected)
     cases[3].name = NULL;
     for (size_t i = 0; cases[i].name; i++) {
         char *path = e2e_asprintf("%s/%s.txt", fx.tmp, cases[i].name);
-        write_text(path, cases[i].text);
+        e2e_partnership_write(path, cases[i].text);
         cr_assert_eq(hearth_run(&r, "audit", "verify", "--file", path, "--audit-key", vkey,
                                 NULL), 1, "%s log verified:\n%s%s", cases[i].name, r.out,
                      r.err);
@@ -573,10 +450,10 @@ Test(e2e_audit, a_truncated_log_resigned_with_another_key_is_detected)
     cr_assert_eq(ask(NULL, Q_TENURE, &r), 0, "%s%s", r.out, r.err);
     e2e_result_free(&r);
     char *export = e2e_asprintf("%s/log.txt", fx.tmp);
-    cr_assert_eq(hearth_run(&r, "audit", "export", "--config", fx.client, "--out", export,
+    cr_assert_eq(hearth_run(&r, "audit", "export", "--config", fx.p.client, "--out", export,
                             NULL), 0, "%s", r.err);
     e2e_result_free(&r);
-    char *text = read_text(export);
+    char *text = e2e_partnership_read(export);
     char *leaves[4096];
     size_t nleaves = 0;
     export_lines(text, "leaf ", leaves, 4096, &nleaves);
@@ -617,7 +494,7 @@ Test(e2e_audit, a_truncated_log_resigned_with_another_key_is_detected)
         (void)hearth_buf_printf(&out, "leaf %s\n", leaves[i]);
     (void)hearth_buf_printf(&out, "end 1 %zu\n", keep);
     char *forged = e2e_asprintf("%s/forged.txt", fx.tmp);
-    write_text(forged, hearth_buf_str(&out));
+    e2e_partnership_write(forged, hearth_buf_str(&out));
     char *ivkey = e2e_asprintf("%s.vkey", prefix);
     cr_assert_eq(hearth_run(&r, "audit", "verify", "--file", forged, "--audit-key", ivkey,
                             NULL), 0, "the forgery is not well formed:\n%s%s", r.out, r.err);
@@ -654,7 +531,7 @@ Test(e2e_audit, a_log_cut_back_under_the_genuine_key_is_refused_and_detected)
     e2e_result_t r;
     cr_assert_eq(ask(NULL, Q_WARDS, &r), 0, "%s%s", r.out, r.err);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.client, NULL), 0, "%s%s",
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 0, "%s%s",
                  r.out, r.err);
     e2e_result_free(&r);
     halt();
@@ -684,7 +561,7 @@ Test(e2e_audit, a_log_cut_back_under_the_genuine_key_is_refused_and_detected)
                  r.err);
     cr_assert(strstr(r.out, "audit") || strstr(r.out, "checkpoint"), "%s", r.out);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.client, NULL), 1, "%s%s",
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 1, "%s%s",
                  r.out, r.err);
     e2e_result_free(&r);
 }
@@ -767,12 +644,12 @@ Test(e2e_audit, governance_refusals_are_refused_and_audited)
     cr_assert(strstr(r.out, "not approved by this node"), "%s", r.out);
     char *node_refused = query_id_of(r.out);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "show", "--config", fx.client, node_refused, NULL),
+    cr_assert_eq(hearth_run(&r, "audit", "show", "--config", fx.p.client, node_refused, NULL),
                  0, "%s", r.err);
     cr_assert(strstr(r.out, "outcome refused") || strstr(r.out, "refused"), "%s", r.out);
     e2e_result_free(&r);
 
-    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.client, "--format", "csv",
+    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.p.client, "--format", "csv",
                             "--outcome", "refused", NULL), 0, "%s", r.err);
     char *row = csv_row(r.out, suspended);
     cr_assert_not_null(row, "%s", r.out);
@@ -780,13 +657,13 @@ Test(e2e_audit, governance_refusals_are_refused_and_audited)
     free(row);
     cr_assert_eq(count_lines(r.out, ""), 5, "%s", r.out);   /* header + 4 refusals */
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.client, "--format", "csv",
+    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.p.client, "--format", "csv",
                             "--outcome", "governance", NULL), 0, "%s", r.err);
     /* The sandbox's project, the suspension, the resumption, three more. */
     cr_assert_eq(count_lines(r.out, ""), 7, "%s", r.out);
     cr_assert(strstr(r.out, "project suspend"), "%s", r.out);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.client, NULL), 0, "%s%s",
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 0, "%s%s",
                  r.out, r.err);
     e2e_result_free(&r);
     free(suspended);
@@ -810,9 +687,9 @@ Test(e2e_audit, reconcile_finds_a_receipt_missing_from_the_log)
     char *argv[] = {node_bin, "receipts", "--config", node_ini, NULL};
     cr_assert_eq(e2e_run(argv, RUN_TIMEOUT_MS, &r), 0, "%s", r.err);
     cr_assert_eq(count_lines(r.out, ""), 1, "%s", r.out);
-    write_text(receipts, r.out);
+    e2e_partnership_write(receipts, r.out);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "reconcile", "--config", fx.client, "--node", "trust",
+    cr_assert_eq(hearth_run(&r, "audit", "reconcile", "--config", fx.p.client, "--node", "trust",
                             "--receipts", receipts, "--node-key", nkey, NULL), 0, "%s%s",
                  r.out, r.err);
     cr_assert(strstr(r.out, "reconciled"), "%s", r.out);
@@ -824,14 +701,14 @@ Test(e2e_audit, reconcile_finds_a_receipt_missing_from_the_log)
     e2e_result_free(&r);
     cr_assert_eq(e2e_run(argv, RUN_TIMEOUT_MS, &r), 0, "%s", r.err);
     cr_assert_eq(count_lines(r.out, ""), 2, "%s", r.out);
-    write_text(receipts, r.out);
+    e2e_partnership_write(receipts, r.out);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "reconcile", "--config", fx.client, "--node", "trust",
+    cr_assert_eq(hearth_run(&r, "audit", "reconcile", "--config", fx.p.client, "--node", "trust",
                             "--receipts", receipts, "--node-key", nkey, NULL), 1, "%s%s",
                  r.out, r.err);
     cr_assert(strstr(r.out, "DISCREPANCIES FOUND"), "%s", r.out);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.client, NULL), 1, "%s%s",
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 1, "%s%s",
                  r.out, r.err);
     e2e_result_free(&r);
     free(node_bin);
@@ -848,24 +725,24 @@ Test(e2e_audit, a_gateway_killed_between_commit_and_dispatch_leaves_a_log_that_v
     prepare();
     launch("hearth-gateway-test", "crash-after-commit", true);
     /* The client waits in vain: give it a short timeout. */
-    char *text = read_text(fx.client);
+    char *text = e2e_partnership_read(fx.p.client);
     char *quick = e2e_asprintf("%stimeout_ms = 3000\n", text);
-    write_text(fx.client, quick);
+    e2e_partnership_write(fx.p.client, quick);
     free(text);
     free(quick);
     e2e_result_t r;
     cr_assert_neq(ask(NULL, Q_WARDS, &r), 0, "%s%s", r.out, r.err);
     e2e_result_free(&r);
     /* The gateway is gone: SIGKILL, by its own hand. */
-    int status = e2e_proc_stop(&fx.gateway, STOP_TIMEOUT_MS);
+    int status = e2e_proc_stop(&fx.p.gateway, STOP_TIMEOUT_MS);
     cr_assert_eq(status, 128 + SIGKILL, "the gateway ended with %d", status);
     halt();
     launch("hearth-gateway", NULL, true);
-    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.client, NULL), 0, "%s%s",
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 0, "%s%s",
                  r.out, r.err);
     cr_assert(strstr(r.out, "; 1 queries received but not completed"), "%s", r.out);
     e2e_result_free(&r);
-    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.client, "--format", "csv",
+    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.p.client, "--format", "csv",
                             "--outcome", "incomplete", NULL), 0, "%s", r.err);
     cr_assert_eq(count_lines(r.out, ""), 2, "%s", r.out);
     e2e_result_free(&r);

@@ -17,6 +17,7 @@
  * known: trust.ae has wards Abbey 40 (3 of them flag 'Y'), Castle 30,
  * Delph 15 and Fenwick 6; council.housing has tenure social 30, private 25.
  * Each test's expected table is worked out beside it. */
+#include "e2e_partnership.h"
 #include "e2e_util.h"
 
 #include <criterion/criterion.h>
@@ -33,8 +34,6 @@
 #define Q_WARDS "SELECT ward, COUNT(*) FROM trust.ae GROUP BY ward"
 #define Q_WARDS_FLAG_N "SELECT ward, COUNT(*) FROM trust.ae WHERE flag = 'N' GROUP BY ward"
 #define Q_TENURE "SELECT tenure, COUNT(*) FROM council.housing GROUP BY tenure"
-#define START_TIMEOUT_MS 60000u
-#define STOP_TIMEOUT_MS 10000u
 
 /* The reasons the gateway gives (gateway/gw_diff.h, gw_result.h). */
 #define DIFF_REFUSAL                                                                       \
@@ -136,9 +135,7 @@ static struct {
     char *tmp;              /* owned temporary folder holding all of the below */
     char *data;             /* tmp/data: the extracts */
     char *state;            /* tmp/data/.hearth: the sandbox's state folder */
-    char *client;           /* the client configuration for this gateway */
-    e2e_proc_t *gateway;
-    e2e_proc_t *nodes[NNODES];
+    e2e_partnership_t p;    /* the gateway and nodes this test runs */
     char *why;              /* why the setup failed, or NULL */
 } fx;
 
@@ -152,6 +149,8 @@ static void setup(void)
     }
     fx.data = e2e_asprintf("%s/data", fx.tmp);
     fx.state = e2e_asprintf("%s/.hearth", fx.data);
+    fx.p = (e2e_partnership_t){.state = fx.state, .logs = fx.tmp, .nodes = NODES,
+                               .nnodes = NNODES};
     if (write_extracts(fx.data) != 0)
         fx.why = e2e_asprintf("cannot write the extracts");
 }
@@ -159,9 +158,7 @@ static void setup(void)
 /* Runs whether the test passed or not; HEARTH_E2E_KEEP=1 keeps the folder. */
 static void teardown(void)
 {
-    for (size_t i = 0; i < NNODES; i++)
-        e2e_proc_stop(&fx.nodes[i], STOP_TIMEOUT_MS);
-    e2e_proc_stop(&fx.gateway, STOP_TIMEOUT_MS);
+    e2e_partnership_free(&fx.p);
     if (fx.tmp && getenv("HEARTH_E2E_KEEP"))
         fprintf(stderr, "kept %s\n", fx.tmp);
     else
@@ -169,64 +166,11 @@ static void teardown(void)
     free(fx.tmp);
     free(fx.data);
     free(fx.state);
-    free(fx.client);
     free(fx.why);
     memset(&fx, 0, sizeof fx);
 }
 
 TestSuite(e2e_disclosure, .init = setup, .fini = teardown, .timeout = 300);
-
-/* text with the whole line that starts with key (at the start of text or
- * after a newline) replaced by key followed by value; asserts it is there.
- * Caller frees. */
-static char *set_line(const char *text, const char *key, const char *value)
-{
-    const char *at = strncmp(text, key, strlen(key)) == 0 ? text : NULL;
-    if (at == NULL) {
-        char *nl_key = e2e_asprintf("\n%s", key);
-        at = strstr(text, nl_key);
-        free(nl_key);
-        cr_assert_not_null(at, "no line '%s' in:\n%s", key, text);
-        at++;
-    }
-    const char *end = strchr(at, '\n');
-    return e2e_asprintf("%.*s%s%s%s", (int)(at - text), text, key, value, end ? end : "\n");
-}
-
-static char *read_text(const char *path)
-{
-    char *text = e2e_read_file(path, 1 << 20, NULL);
-    cr_assert_not_null(text, "cannot read %s", path);
-    return text;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    cr_assert_eq(e2e_write_file(path, text, strlen(text)), 0, "cannot write %s", path);
-}
-
-/* Waits for the gateway's ready file; returns its text (caller frees). */
-static char *wait_ready(const char *path)
-{
-    for (unsigned waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
-        char *text = e2e_read_file(path, 4096, NULL);
-        if (text && strstr(text, "analyst_endpoint="))
-            return text;
-        free(text);
-        usleep(50 * 1000);
-    }
-    cr_assert_fail("the gateway wrote no %s", path);
-    return NULL;
-}
-
-/* The value of "key=" in the ready file's text; caller frees. */
-static char *ready_value(const char *text, const char *key)
-{
-    const char *at = strstr(text, key);
-    cr_assert_not_null(at);
-    at += strlen(key);
-    return e2e_asprintf("%.*s", (int)strcspn(at, "\n"), at);
-}
 
 /* The UTC date days from now, YYYY-MM-DD, into out. */
 static void utc_date(long days, char out[11])
@@ -281,102 +225,47 @@ static void start(const char *gateway_extra, const char *project, const char *co
 {
     cr_assert_null(fx.why, "setup failed: %s", fx.why);
     char *log = e2e_asprintf("%s/sandbox.log", fx.tmp);
-    char *why = NULL;
-    e2e_sandbox_t *sb = e2e_sandbox_start(fx.data, log, &why);
-    cr_assert_not_null(sb, "hearth sandbox did not start: %s", why);
-    cr_assert_eq(e2e_sandbox_stop(&sb, NULL), 0);
+    e2e_partnership_prepare(fx.data, log);
     free(log);
 
     char *ini = e2e_asprintf("%s/gateway.ini", fx.state);
-    char *base = read_text(ini);
+    char *base = e2e_partnership_read(ini);
     /* The sandbox's gateway.ini keeps its database in the state folder. */
     char *db_line = e2e_asprintf("database = %s/gateway.db\n", fx.state);
     cr_assert_not_null(strstr(base, db_line), "%s", base);
     free(db_line);
     char *text = e2e_asprintf("%s\n%s", base, gateway_extra);
     char *gw_ini = e2e_asprintf("%s/gateway-e2e.ini", fx.state);
-    write_text(gw_ini, text);
+    e2e_partnership_write(gw_ini, text);
     free(base);
     free(text);
     free(ini);
     if (project)
         add_project(gw_ini, project, policy);
-    char *ready = e2e_asprintf("%s/gateway.ready", fx.state);
-    unlink(ready);
-    char *gw_bin = e2e_bin("hearth-gateway");
-    char *gw_log = e2e_asprintf("%s/gateway-e2e.log", fx.tmp);
-    char *gw_argv[] = {gw_bin, "serve", "--config", gw_ini, NULL};
-    fx.gateway = e2e_proc_start(gw_argv, gw_log, &why);
-    cr_assert_not_null(fx.gateway, "%s", why);
-    char *ready_text = wait_ready(ready);
-    char *node_ep = ready_value(ready_text, "node_endpoint=");
-    char *analyst_ep = ready_value(ready_text, "analyst_endpoint=");
-    free(ready_text);
-    free(ready);
-    free(gw_bin);
-    free(gw_log);
-    free(gw_ini);
-
-    char *node_bin = e2e_bin("hearth-node");
     for (size_t i = 0; i < NNODES; i++) {
         char *path = e2e_asprintf("%s/nodes/%s/node.ini", fx.state, NODES[i]);
-        char *old = read_text(path);
-        char *now = set_line(old, "endpoint = ", node_ep);
+        char *now = e2e_partnership_read(path);
         if (project) {
             /* The partner approves the test's project too. */
             char *value = e2e_asprintf("*\n%s = *", project);
-            char *approved = set_line(now, "sandbox = ", value);
+            char *approved = e2e_partnership_set_line(now, "sandbox = ", value);
             free(value);
             free(now);
             now = approved;
         }
         if (trust_min_cell && strcmp(NODES[i], "trust") == 0) {
             char *value = e2e_asprintf("%s\nmin_cell = %u", NODES[i], trust_min_cell);
-            char *with_floor = set_line(now, "name = ", value);
+            char *with_floor = e2e_partnership_set_line(now, "name = ", value);
             free(value);
             free(now);
             now = with_floor;
         }
-        write_text(path, now);
-        char *node_log = e2e_asprintf("%s/%s-e2e.log", fx.tmp, NODES[i]);
-        char *argv[] = {node_bin, "serve", "--config", path, NULL};
-        fx.nodes[i] = e2e_proc_start(argv, node_log, &why);
-        cr_assert_not_null(fx.nodes[i], "%s", why);
-        free(node_log);
-        free(old);
+        e2e_partnership_write(path, now);
         free(now);
         free(path);
     }
-    free(node_bin);
-
-    char *client_base = e2e_asprintf("%s/client.ini", fx.state);
-    char *old = read_text(client_base);
-    char *now = set_line(old, "gateway = ", analyst_ep);
-    fx.client = e2e_asprintf("%s/client-e2e.ini", fx.state);
-    write_text(fx.client, now);
-    free(old);
-    free(now);
-    free(client_base);
-    free(node_ep);
-    free(analyst_ep);
-
-    char *hearth = e2e_bin("hearth");
-    char *argv[] = {hearth, "status", "--config", fx.client, NULL};
-    bool ready_all = false;
-    for (unsigned waited = 0; waited < START_TIMEOUT_MS && !ready_all; waited += 100) {
-        e2e_result_t r;
-        if (e2e_run(argv, 10000, &r) == 0) {
-            size_t connected = 0;
-            for (const char *p = r.out; (p = strstr(p, " connected\n")) != NULL; p++)
-                connected++;
-            ready_all = connected == NNODES && strstr(r.out, "not connected") == NULL;
-        }
-        e2e_result_free(&r);
-        if (!ready_all)
-            usleep(100 * 1000);
-    }
-    free(hearth);
-    cr_assert(ready_all, "not every node connected to the gateway");
+    e2e_partnership_launch(&fx.p, "hearth-gateway", gw_ini, NULL, true);
+    free(gw_ini);
 }
 
 /* Runs hearth query under project (NULL: the client's own, "sandbox") and
@@ -389,7 +278,7 @@ static int ask(const char *project, const char *format, const char *sql, char **
     argv[n++] = hearth;
     argv[n++] = "query";
     argv[n++] = "--config";
-    argv[n++] = fx.client;
+    argv[n++] = fx.p.client;
     argv[n++] = "--format";
     argv[n++] = (char *)format;
     if (project) {
