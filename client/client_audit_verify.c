@@ -1,6 +1,7 @@
 #include "client_audit_verify.h"
 #include "audit_event.h"
 #include "audit_receipt.h"
+#include "client_audit_events.h"
 #include "hearth_mem.h"
 
 #include <stdarg.h>
@@ -9,106 +10,6 @@
 #include <string.h>
 
 typedef unsigned long long ull;
-
-/* ---- findings ------------------------------------------------------------ */
-
-static bool is_error(client_audit_severity_t s)
-{
-    return s != CLIENT_AUDIT_NOTE;
-}
-
-static void findings_push(client_audit_findings_t *f, client_audit_severity_t severity,
-                          uint64_t leaf, char *message)
-{
-    if (is_error(severity))
-        f->n_errors++;
-    if (f->n >= CLIENT_AUDIT_MAX_FINDINGS) {
-        f->n_dropped++;
-        free(message);
-        return;
-    }
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 16;
-        f->items = hearth_reallocarray(f->items, f->cap, sizeof *f->items);
-    }
-    f->items[f->n++] = (client_audit_finding_t){severity, leaf, message};
-}
-
-void client_audit_findings_add(client_audit_findings_t *f, client_audit_severity_t severity,
-                               uint64_t leaf, const char *fmt, ...)
-{
-    char *message = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    hearth_cause_vset(&message, fmt, ap);
-    va_end(ap);
-    findings_push(f, severity, leaf, message);
-}
-
-void client_audit_findings_clear(client_audit_findings_t *f)
-{
-    if (f == NULL)
-        return;
-    for (size_t i = 0; i < f->n; i++)
-        free(f->items[i].message);
-    free(f->items);
-    memset(f, 0, sizeof *f);
-}
-
-const char *client_audit_severity_name(client_audit_severity_t s)
-{
-    switch (s) {
-    case CLIENT_AUDIT_INTEGRITY: return "integrity error";
-    case CLIENT_AUDIT_SEMANTICS: return "semantic error";
-    case CLIENT_AUDIT_NOTE: return "note";
-    }
-    return "note";
-}
-
-/* Moves every finding of src to the end of dst (src is left empty). */
-static void findings_move(client_audit_findings_t *dst, client_audit_findings_t *src)
-{
-    for (size_t i = 0; i < src->n; i++) {
-        /* findings_push counts errors again; src already counted them. */
-        if (is_error(src->items[i].severity))
-            dst->n_errors--;
-        findings_push(dst, src->items[i].severity, src->items[i].leaf, src->items[i].message);
-    }
-    dst->n_errors += src->n_errors;
-    dst->n_dropped += src->n_dropped;
-    free(src->items);
-    memset(src, 0, sizeof *src);
-}
-
-/* Sorts f by leaf, keeping the order of findings about the same leaf: a
- * bottom-up merge sort, stable where qsort is not. */
-static void sort_by_leaf(client_audit_findings_t *f)
-{
-    if (f->n < 2)
-        return;
-    client_audit_finding_t *s = f->items;
-    client_audit_finding_t *out = hearth_calloc(f->n, sizeof *out);
-    for (size_t width = 1; width < f->n; width *= 2) {
-        for (size_t lo = 0; lo < f->n; lo += 2 * width) {
-            size_t mid = lo + width < f->n ? lo + width : f->n;
-            size_t hi = lo + 2 * width < f->n ? lo + 2 * width : f->n;
-            size_t a = lo, b = mid, k = lo;
-            while (a < mid && b < hi)
-                out[k++] = s[b].leaf < s[a].leaf ? s[b++] : s[a++];
-            while (a < mid)
-                out[k++] = s[a++];
-            while (b < hi)
-                out[k++] = s[b++];
-        }
-        client_audit_finding_t *t = s;
-        s = out;
-        out = t;
-    }
-    /* s holds the sorted run; out is the other buffer. */
-    f->items = s;
-    f->cap = f->n;   /* a safe under-estimate when s is the original */
-    free(out);
-}
 
 /* ---- the verification context ---------------------------------------- */
 
@@ -369,20 +270,6 @@ static void decode_all(vctx_t *c)
 
 /* ---- 5. semantics, one query at a time ------------------------------------ */
 
-typedef struct {
-    const char *query_id;
-    size_t pos;
-} qpos_t;
-
-static int qpos_cmp(const void *a, const void *b)
-{
-    const qpos_t *x = a, *y = b;
-    int d = strcmp(x->query_id, y->query_id);
-    if (d != 0)
-        return d;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /* True when list (comma-separated, spaces around items allowed) holds item. */
 static bool list_has(const char *list, const char *item)
 {
@@ -430,7 +317,7 @@ static void check_receipt_note(vctx_t *c, size_t pos, size_t dpos)
             goto done;
         }
         c->v->receipts_signed++;
-    } else if ((body = client_audit_note_text(e->text, strlen(e->text))) == NULL) {
+    } else if ((body = client_audit_verify_note_text(e->text, strlen(e->text))) == NULL) {
         client_audit_findings_add(f, CLIENT_AUDIT_INTEGRITY, idx,
                                   "the receipt is not a signed note");
         goto done;
@@ -476,12 +363,10 @@ static void sem(vctx_t *c, size_t pos, const char *fmt, ...) __attribute__((form
 
 static void sem(vctx_t *c, size_t pos, const char *fmt, ...)
 {
-    char *message = NULL;
     va_list ap;
     va_start(ap, fmt);
-    hearth_cause_vset(&message, fmt, ap);
+    client_audit_findings_vadd(&c->per_leaf, CLIENT_AUDIT_SEMANTICS, index_of(c, pos), fmt, ap);
     va_end(ap);
-    findings_push(&c->per_leaf, CLIENT_AUDIT_SEMANTICS, index_of(c, pos), message);
 }
 
 static void on_receipt(vctx_t *c, size_t pos)
@@ -560,9 +445,11 @@ static void on_released(vctx_t *c, qstate_t *q, size_t pos)
     }
 }
 
-/* Checks one query's events (positions g[0..n), ascending). */
-static void check_query(vctx_t *c, const qpos_t *g, size_t n)
+/* Checks one query's events (positions g[0..n), ascending); ctx is the
+ * verification context (a client_audit_events_query_fn). */
+static void check_query(void *ctx, const client_audit_events_pos_t *g, size_t n)
 {
+    vctx_t *c = ctx;
     qstate_t q = {NO_POS, NO_POS, NO_POS, NULL, 0, 0};
     size_t first_received = NO_POS;
     for (size_t i = 0; i < n && first_received == NO_POS; i++)
@@ -643,20 +530,7 @@ static void check_query(vctx_t *c, const qpos_t *g, size_t n)
 
 static void check_semantics(vctx_t *c)
 {
-    size_t n = c->in->n_leaves, m = 0;
-    qpos_t *qp = hearth_calloc(n ? n : 1, sizeof *qp);
-    for (size_t i = 0; i < n; i++)
-        if (c->decoded[i] && c->ev[i].type != AUDIT_GOVERNANCE)
-            qp[m++] = (qpos_t){c->ev[i].query_id, i};
-    qsort(qp, m, sizeof *qp, qpos_cmp);
-    for (size_t lo = 0; lo < m;) {
-        size_t hi = lo + 1;
-        while (hi < m && strcmp(qp[hi].query_id, qp[lo].query_id) == 0)
-            hi++;
-        check_query(c, qp + lo, hi - lo);
-        lo = hi;
-    }
-    free(qp);
+    client_audit_events_by_query(c->ev, c->decoded, c->in->n_leaves, check_query, c);
 }
 
 /* ---- the whole verification ---------------------------------------------- */
@@ -679,22 +553,20 @@ client_audit_verdict_t *client_audit_verify(const client_audit_verify_in_t *in)
     free(ok);
     decode_all(&c);
     check_semantics(&c);
-    sort_by_leaf(&c.per_leaf);
-    sort_by_leaf(&c.incomplete);
-    findings_move(&v->findings, &c.per_leaf);
-    findings_move(&v->findings, &c.incomplete);
+    client_audit_findings_sort_by_leaf(&c.per_leaf);
+    client_audit_findings_sort_by_leaf(&c.incomplete);
+    client_audit_findings_move(&v->findings, &c.per_leaf);
+    client_audit_findings_move(&v->findings, &c.incomplete);
     v->ok = v->findings.n_errors == 0;
 
-    for (size_t i = 0; i < n; i++)
-        audit_event_clear(&c.ev[i]);
-    free(c.ev);
+    client_audit_events_free(c.ev, n);
     free(c.decoded);
     free(c.receipt_of);
     tlog_memtree_destroy(&c.tree);
     return v;
 }
 
-void client_audit_verdict_destroy(client_audit_verdict_t **self_p)
+void client_audit_verify_destroy(client_audit_verdict_t **self_p)
 {
     if (self_p == NULL || *self_p == NULL)
         return;
@@ -703,7 +575,7 @@ void client_audit_verdict_destroy(client_audit_verdict_t **self_p)
     *self_p = NULL;
 }
 
-char *client_audit_note_text(const char *note, size_t len)
+char *client_audit_verify_note_text(const char *note, size_t len)
 {
     for (size_t i = 0; i + 1 < len; i++)
         if (note[i] == '\n' && note[i + 1] == '\n')

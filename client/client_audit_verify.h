@@ -44,6 +44,8 @@
 #ifndef CLIENT_AUDIT_VERIFY_H
 #define CLIENT_AUDIT_VERIFY_H
 
+#include "client_audit_findings.h"
+#include "client_audit_log.h"
 #include "tlog_checkpoint.h"
 #include "tlog_merkle.h"
 #include "tlog_note.h"
@@ -51,19 +53,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* A finding's leaf when it concerns no one leaf (a checkpoint, the log). */
-#define CLIENT_AUDIT_NO_LEAF UINT64_MAX
-/* Findings kept in full; further ones are only counted (n_dropped). */
-#define CLIENT_AUDIT_MAX_FINDINGS 10000
-
-/* One leaf: the index the gateway or the export gave it and its bytes
- * exactly as hashed. data is owned by whoever built the array. */
-typedef struct {
-    uint64_t index;
-    uint8_t *data;
-    size_t len;
-} client_audit_leaf_t;
 
 /* A node's receipt verifier key, for the node named `node` in the log. */
 typedef struct {
@@ -88,38 +77,6 @@ typedef struct {
     size_t n_proof;
 } client_audit_verify_in_t;
 
-typedef enum {
-    CLIENT_AUDIT_INTEGRITY,  /* structure, hashes or signatures: an error */
-    CLIENT_AUDIT_SEMANTICS,  /* events missing, repeated or out of order: an error */
-    CLIENT_AUDIT_NOTE        /* worth knowing; not an error */
-} client_audit_severity_t;
-
-typedef struct {
-    client_audit_severity_t severity;
-    uint64_t leaf;           /* the leaf concerned, or CLIENT_AUDIT_NO_LEAF */
-    char *message;           /* owned */
-} client_audit_finding_t;
-
-/* A list of findings; plain data, freed with client_audit_findings_clear. */
-typedef struct {
-    client_audit_finding_t *items;
-    size_t n, cap;
-    size_t n_dropped;        /* beyond CLIENT_AUDIT_MAX_FINDINGS */
-    size_t n_errors;         /* integrity and semantic findings, dropped ones included */
-} client_audit_findings_t;
-
-/* Adds a finding (message formatted; values from outside only as
- * arguments). */
-void client_audit_findings_add(client_audit_findings_t *f, client_audit_severity_t severity,
-                               uint64_t leaf, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Frees every message and zeroes f; NULL-safe. */
-void client_audit_findings_clear(client_audit_findings_t *f);
-
-/* "integrity error", "semantic error" or "note" (static). */
-const char *client_audit_severity_name(client_audit_severity_t s);
-
 typedef struct {
     client_audit_findings_t findings;
     bool ok;                     /* no integrity or semantic finding */
@@ -137,17 +94,19 @@ typedef struct {
 } client_audit_verdict_t;
 
 /* Verifies in (see above) into a new verdict (caller frees with
- * client_audit_verdict_destroy). Never fails: every problem is a finding.
+ * client_audit_verify_destroy). Never fails: every problem is a finding.
  * Findings come in this order: leaf sequence, checkpoints, the previous
  * checkpoint, then per-leaf decoding, receipt and semantic findings sorted
  * by leaf, then the queries not completed. */
 client_audit_verdict_t *client_audit_verify(const client_audit_verify_in_t *in);
 
-void client_audit_verdict_destroy(client_audit_verdict_t **self_p);
+/* Frees the verdict and its findings, and sets *self_p to NULL;
+ * NULL-safe. */
+void client_audit_verify_destroy(client_audit_verdict_t **self_p);
 
 /* Splits a signed note into its text without checking any signature: the
  * bytes up to and including the newline before the first blank line. A new
  * string (caller frees), or NULL when note has no blank line. */
-char *client_audit_note_text(const char *note, size_t len);
+char *client_audit_verify_note_text(const char *note, size_t len);
 
 #endif

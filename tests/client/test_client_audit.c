@@ -1,6 +1,13 @@
 #include "audit_event.h"
 #include "audit_receipt.h"
-#include "client_audit.h"
+#include "client_audit_export.h"
+#include "client_audit_list.h"
+#include "client_audit_log.h"
+#include "client_audit_reconcile.h"
+#include "client_audit_report.h"
+#include "client_audit_show.h"
+#include "client_audit_time.h"
+#include "client_audit_verify.h"
 #include "hearth_base64.h"
 #include "hearth_mem.h"
 #include "keys_sign.h"
@@ -55,7 +62,11 @@ static void teardown(void)
     rmdir(K.dir);
 }
 
-TestSuite(client_audit, .init = setup, .fini = teardown);
+TestSuite(client_audit_export, .init = setup, .fini = teardown);
+TestSuite(client_audit_list, .init = setup, .fini = teardown);
+TestSuite(client_audit_report, .init = setup, .fini = teardown);
+TestSuite(client_audit_show, .init = setup, .fini = teardown);
+TestSuite(client_audit_reconcile, .init = setup, .fini = teardown);
 
 /* ---- building logs ------------------------------------------------------------ */
 
@@ -218,7 +229,7 @@ static void build(builder_t *b, char *trust_note_out[1])
 
 /* ---- the export file ----------------------------------------------------------- */
 
-Test(client_audit, export_round_trips_byte_for_byte)
+Test(client_audit_export, export_round_trips_byte_for_byte)
 {
     builder_t b;
     build(&b, NULL);
@@ -248,7 +259,7 @@ Test(client_audit, export_round_trips_byte_for_byte)
     b_free(&b);
 }
 
-Test(client_audit, exported_log_verifies_offline)
+Test(client_audit_export, exported_log_verifies_offline)
 {
     builder_t b;
     build(&b, NULL);
@@ -270,13 +281,13 @@ Test(client_audit, exported_log_verifies_offline)
                      "outcome)");
     cr_assert_not(v->ok);
     cr_assert_eq(v->checkpoints, 5);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     free(text);
     client_audit_log_destroy(&log);
     b_free(&b);
 }
 
-Test(client_audit, edited_export_fails_verification)
+Test(client_audit_export, edited_export_fails_verification)
 {
     builder_t b;
     build(&b, NULL);
@@ -297,7 +308,7 @@ Test(client_audit, edited_export_fails_verification)
     cr_assert_str_eq(v->findings.items[1].message,
                      "3 later checkpoints (sizes 10..15) do not match either");
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     free(text);
     client_audit_log_destroy(&log);
     b_free(&b);
@@ -313,7 +324,7 @@ static void parse_fails(const char *text, const char *want)
     free(cause);
 }
 
-Test(client_audit, export_parse_refuses_truncated_and_malformed_files)
+Test(client_audit_export, export_parse_refuses_truncated_and_malformed_files)
 {
     parse_fails("", "the file is empty");
     parse_fails("hearth-audit-export 2\n", "line 1: not a hearth audit export (it must begin "
@@ -336,7 +347,7 @@ Test(client_audit, export_parse_refuses_truncated_and_malformed_files)
                 "line 2: expected a checkpoint, leaf or end line");
 }
 
-Test(client_audit, export_keeps_indexes_as_written_for_verify_to_judge)
+Test(client_audit_export, export_keeps_indexes_as_written_for_verify_to_judge)
 {
     const char text[] = "hearth-audit-export 1\nleaf 0 AQE=\nleaf 2 AQI=\nend 0 2\n";
     client_audit_log_t *log = NULL;
@@ -348,59 +359,13 @@ Test(client_audit, export_keeps_indexes_as_written_for_verify_to_judge)
     client_audit_log_destroy(&log);
 }
 
-/* ---- times ------------------------------------------------------------------------ */
-
-Test(client_audit, times_parse_as_utc_dates_and_date_times)
-{
-    uint64_t ms = 0;
-    cr_assert(client_audit_time_parse("2025-03-04", false, &ms));
-    cr_assert_eq(ms, 1741046400000ull);
-    cr_assert(client_audit_time_parse("2025-03-04", true, &ms));
-    cr_assert_eq(ms, 1741132800000ull);
-    cr_assert(client_audit_time_parse("2025-03-04T10:15", true, &ms));
-    cr_assert_eq(ms, 1741083300000ull);
-    cr_assert(client_audit_time_parse("2025-03-04T10:15:02Z", false, &ms));
-    cr_assert_eq(ms, MARCH_4);
-    cr_assert(client_audit_time_parse("2025-03-04T10:15:02", false, &ms));
-    cr_assert_eq(ms, MARCH_4);
-    cr_assert_not(client_audit_time_parse("04/03/2025", false, &ms));
-    cr_assert_not(client_audit_time_parse("2025-02-30", false, &ms));
-    cr_assert_not(client_audit_time_parse("2025-03-04T24:00", false, &ms));
-    cr_assert_not(client_audit_time_parse("2025-03-04 10:15", false, &ms));
-    cr_assert_not(client_audit_time_parse("2025-03-04T10:1", false, &ms));
-    cr_assert_not(client_audit_time_parse("2025-03-04T10:15:02ZZ", false, &ms));
-    cr_assert_not(client_audit_time_parse(NULL, false, &ms));
-}
-
-Test(client_audit, months_span_first_midnight_to_next_first_midnight)
-{
-    uint64_t since = 0, until = 0;
-    cr_assert(client_audit_month_parse("2025-03", &since, &until));
-    cr_assert_eq(since, 1740787200000ull);
-    cr_assert_eq(until, APRIL_1);
-    cr_assert(client_audit_month_parse("2024-12", &since, &until));
-    cr_assert_eq(until, 1735689600000ull);   /* 2025-01-01 */
-    cr_assert_not(client_audit_month_parse("2025-13", &since, &until));
-    cr_assert_not(client_audit_month_parse("2025-3", &since, &until));
-    cr_assert_not(client_audit_month_parse("2025-03-01", &since, &until));
-}
-
-Test(client_audit, times_format_as_iso_8601_utc)
-{
-    char out[32];
-    client_audit_time_format(MARCH_4 + 7, false, out);
-    cr_assert_str_eq(out, "2025-03-04T10:15:02Z");
-    client_audit_time_format(MARCH_4 + 7, true, out);
-    cr_assert_str_eq(out, "2025-03-04T10:15:02.007Z");
-}
-
 /* ---- list rows ---------------------------------------------------------------------- */
 
-Test(client_audit, rows_group_each_query_and_list_governance_changes)
+Test(client_audit_list, rows_group_each_query_and_list_governance_changes)
 {
     builder_t b;
     build(&b, NULL);
-    client_audit_rows_t *rows = client_audit_rows_build(b.log);
+    client_audit_rows_t *rows = client_audit_list_rows_build(b.log);
     cr_assert_eq(rows->n, 5);
     cr_assert_eq(rows->undecodable, 0);
     const client_audit_row_t *r = rows->rows;
@@ -430,26 +395,26 @@ Test(client_audit, rows_group_each_query_and_list_governance_changes)
     cr_assert_str_eq(r[4].id, "q4");
     cr_assert_eq(r[4].outcome, CLIENT_AUDIT_INCOMPLETE);
     cr_assert(r[4].received);
-    client_audit_rows_destroy(&rows);
+    client_audit_list_rows_destroy(&rows);
     cr_assert_null(rows);
     b_free(&b);
 }
 
-Test(client_audit, rows_of_a_query_seen_without_its_received_event_use_its_first)
+Test(client_audit_list, rows_of_a_query_seen_without_its_received_event_use_its_first)
 {
     builder_t b;
     b_init(&b);
     add(&b, (audit_event_t){.type = AUDIT_REFUSED, .time_ms = 5, .query_id = "q7",
                             .text = "no"});
     add(&b, (audit_event_t){.type = AUDIT_RECEIVED, .time_ms = 9});   /* q "" */
-    client_audit_rows_t *rows = client_audit_rows_build(b.log);
+    client_audit_rows_t *rows = client_audit_list_rows_build(b.log);
     cr_assert_eq(rows->n, 2);
     cr_assert_str_eq(rows->rows[0].id, "q7");
     cr_assert_not(rows->rows[0].received);
     cr_assert_eq(rows->rows[0].time_ms, 5);
     cr_assert_str_eq(rows->rows[0].analyst, "");
     cr_assert_eq(rows->rows[0].outcome, CLIENT_AUDIT_REFUSED);
-    client_audit_rows_destroy(&rows);
+    client_audit_list_rows_destroy(&rows);
     b_free(&b);
 }
 
@@ -458,7 +423,7 @@ static char *ids(const client_audit_rows_t *rows, const client_audit_filter_t *f
 {
     char buf[256] = "";
     for (size_t i = 0; i < rows->n; i++)
-        if (client_audit_row_matches(&rows->rows[i], f)) {
+        if (client_audit_list_row_matches(&rows->rows[i], f)) {
             strcat(buf, buf[0] ? " " : "");
             strcat(buf, rows->rows[i].id);
         }
@@ -472,11 +437,11 @@ static char *ids(const client_audit_rows_t *rows, const client_audit_filter_t *f
         free(got_);                                                                          \
     } while (0)
 
-Test(client_audit, list_filters_select_by_time_project_analyst_and_outcome)
+Test(client_audit_list, list_filters_select_by_time_project_analyst_and_outcome)
 {
     builder_t b;
     build(&b, NULL);
-    client_audit_rows_t *rows = client_audit_rows_build(b.log);
+    client_audit_rows_t *rows = client_audit_list_rows_build(b.log);
     EXPECT_IDS(rows, NULL, "q1 q2 9 q3 q4");
     client_audit_filter_t f = {0};
     EXPECT_IDS(rows, &f, "q1 q2 9 q3 q4");
@@ -496,17 +461,17 @@ Test(client_audit, list_filters_select_by_time_project_analyst_and_outcome)
     EXPECT_IDS(rows, &f, "q2 9");
     f.until_ms = MARCH_4 + 2 * 86400000;   /* exclusive */
     EXPECT_IDS(rows, &f, "q2");
-    client_audit_rows_destroy(&rows);
+    client_audit_list_rows_destroy(&rows);
     b_free(&b);
 }
 
-Test(client_audit, list_renders_csv_with_one_line_per_row)
+Test(client_audit_list, list_renders_csv_with_one_line_per_row)
 {
     builder_t b;
     build(&b, NULL);
-    client_audit_rows_t *rows = client_audit_rows_build(b.log);
+    client_audit_rows_t *rows = client_audit_list_rows_build(b.log);
     client_audit_filter_t f = {.project = "falls"};
-    char *csv = client_audit_rows_render(rows, &f, CLIENT_FORMAT_CSV);
+    char *csv = client_audit_list_rows_render(rows, &f, CLIENT_FORMAT_CSV);
     cr_assert_str_eq(csv,
         "id,time,analyst,project,outcome,cells_released,cells_suppressed,nodes,reason\n"
         "q1,2025-03-04T10:15:02Z,alice,falls,released,12,3,\"trust,council\",\n"
@@ -515,28 +480,28 @@ Test(client_audit, list_renders_csv_with_one_line_per_row)
         "q4,2025-03-08T10:15:02Z,bob,falls,incomplete,,,,\n");
     free(csv);
     f = (client_audit_filter_t){.analyst = "nobody"};
-    csv = client_audit_rows_render(rows, &f, CLIENT_FORMAT_CSV);
+    csv = client_audit_list_rows_render(rows, &f, CLIENT_FORMAT_CSV);
     cr_assert_str_eq(csv, "id,time,analyst,project,outcome,cells_released,cells_suppressed,"
                           "nodes,reason\n");
     free(csv);
-    client_audit_rows_destroy(&rows);
+    client_audit_list_rows_destroy(&rows);
     b_free(&b);
 }
 
-Test(client_audit, list_renders_json_records_and_an_aligned_table)
+Test(client_audit_list, list_renders_json_records_and_an_aligned_table)
 {
     builder_t b;
     build(&b, NULL);
-    client_audit_rows_t *rows = client_audit_rows_build(b.log);
+    client_audit_rows_t *rows = client_audit_list_rows_build(b.log);
     client_audit_filter_t f = {.project = "housing"};
-    char *json = client_audit_rows_render(rows, &f, CLIENT_FORMAT_JSON);
+    char *json = client_audit_list_rows_render(rows, &f, CLIENT_FORMAT_JSON);
     cr_assert_str_eq(json,
         "[\n  {\"kind\": \"query\", \"leaf\": 7, \"id\": \"q2\", \"time\": "
         "\"2025-03-05T10:15:02Z\", \"analyst\": \"bob\", \"project\": \"housing\", "
         "\"outcome\": \"refused\", \"cells_released\": null, \"cells_suppressed\": null, "
         "\"nodes\": \"\", \"reason\": \"project housing has expired\"}\n]\n");
     free(json);
-    char *table = client_audit_rows_render(rows, &f, CLIENT_FORMAT_TABLE);
+    char *table = client_audit_list_rows_render(rows, &f, CLIENT_FORMAT_TABLE);
     cr_assert_str_eq(table,
         "ID  TIME (UTC)            ANALYST  PROJECT  OUTCOME  RELEASED  SUPPRESSED  NODES  "
         "REASON\n"
@@ -544,37 +509,37 @@ Test(client_audit, list_renders_json_records_and_an_aligned_table)
         "project housing has expired\n");
     free(table);
     f.project = "none";
-    json = client_audit_rows_render(rows, &f, CLIENT_FORMAT_JSON);
+    json = client_audit_list_rows_render(rows, &f, CLIENT_FORMAT_JSON);
     cr_assert_str_eq(json, "[]\n");
     free(json);
-    table = client_audit_rows_render(rows, &f, CLIENT_FORMAT_TABLE);
+    table = client_audit_list_rows_render(rows, &f, CLIENT_FORMAT_TABLE);
     cr_assert_str_eq(table, "no audit entries match\n");
     free(table);
-    client_audit_rows_destroy(&rows);
+    client_audit_list_rows_destroy(&rows);
     b_free(&b);
 }
 
-Test(client_audit, outcomes_parse_by_name)
+Test(client_audit_list, outcomes_parse_by_name)
 {
     client_audit_outcome_t o;
-    cr_assert(client_audit_outcome_parse("refused", &o));
+    cr_assert(client_audit_list_outcome_parse("refused", &o));
     cr_assert_eq(o, CLIENT_AUDIT_REFUSED);
-    cr_assert(client_audit_outcome_parse("error", &o));
+    cr_assert(client_audit_list_outcome_parse("error", &o));
     cr_assert_eq(o, CLIENT_AUDIT_ERRORED);
-    cr_assert_not(client_audit_outcome_parse("Released", &o));
-    cr_assert_not(client_audit_outcome_parse(NULL, &o));
+    cr_assert_not(client_audit_list_outcome_parse("Released", &o));
+    cr_assert_not(client_audit_list_outcome_parse(NULL, &o));
 }
 
 /* ---- report -------------------------------------------------------------------------------- */
 
-Test(client_audit, report_counts_each_project_of_the_month)
+Test(client_audit_report, report_counts_each_project_of_the_month)
 {
     builder_t b;
     build(&b, NULL);
     /* An April query, not counted in March. */
     received(&b, APRIL_1, "q5", "alice", "falls");
     refused(&b, APRIL_1 + 1, "q5", "expired");
-    client_audit_rows_t *rows = client_audit_rows_build(b.log);
+    client_audit_rows_t *rows = client_audit_list_rows_build(b.log);
     client_audit_report_t *r = client_audit_report_build(rows, "2025-03", NULL);
     cr_assert_not_null(r);
     cr_assert_str_eq(r->month, "2025-03");
@@ -619,19 +584,19 @@ Test(client_audit, report_counts_each_project_of_the_month)
     free(json);
     client_audit_report_destroy(&r);
     cr_assert_null(client_audit_report_build(rows, "March", NULL));
-    client_audit_rows_destroy(&rows);
+    client_audit_list_rows_destroy(&rows);
     b_free(&b);
 }
 
 /* ---- show ---------------------------------------------------------------------------------- */
 
-Test(client_audit, show_renders_every_field_of_each_event)
+Test(client_audit_show, show_renders_every_field_of_each_event)
 {
     builder_t b;
     b_init(&b);
     governance(&b, MARCH_4, "falls", "project add");
     errored(&b, MARCH_4 + 1, "q3", "timeout", "node council\ndid not answer");
-    char *text = client_audit_events_render(b.log, CLIENT_FORMAT_TABLE);
+    char *text = client_audit_show_render(b.log, CLIENT_FORMAT_TABLE);
     cr_assert_str_eq(text,
         "leaf 0  2025-03-04T10:15:02.000Z  governance\n"
         "    project           falls\n"
@@ -644,7 +609,7 @@ Test(client_audit, show_renders_every_field_of_each_event)
         "    text              node council\n"
         "                      did not answer\n");
     free(text);
-    char *json = client_audit_events_render(b.log, CLIENT_FORMAT_JSON);
+    char *json = client_audit_show_render(b.log, CLIENT_FORMAT_JSON);
     cr_assert_str_eq(json,
         "[\n  {\"leaf\": 0, \"time\": \"2025-03-04T10:15:02.000Z\", \"type\": \"governance\", "
         "\"project\": \"falls\", \"actor\": \"admin\", \"action\": \"project add\", "
@@ -653,16 +618,16 @@ Test(client_audit, show_renders_every_field_of_each_event)
         "\"query_id\": \"q3\", \"outcome\": \"timeout\", "
         "\"text\": \"node council\\ndid not answer\"}\n]\n");
     free(json);
-    cr_assert_null(client_audit_events_render(b.log, CLIENT_FORMAT_CSV));
+    cr_assert_null(client_audit_show_render(b.log, CLIENT_FORMAT_CSV));
     b_free(&b);
 }
 
-Test(client_audit, show_says_which_leaf_does_not_decode)
+Test(client_audit_show, show_says_which_leaf_does_not_decode)
 {
     client_audit_log_t *log = client_audit_log_new();
     uint8_t junk[] = {7, 7, 7};
     cr_assert_eq(client_audit_log_add_leaf(log, 4, junk, sizeof junk, NULL), HEARTH_OK);
-    char *text = client_audit_events_render(log, CLIENT_FORMAT_TABLE);
+    char *text = client_audit_show_render(log, CLIENT_FORMAT_TABLE);
     cr_assert(strncmp(text, "leaf 4  does not decode: ", 25) == 0, "%s", text);
     free(text);
     client_audit_log_destroy(&log);
@@ -683,14 +648,15 @@ static char *receipts_file(const char *const *notes, size_t n)
     return hearth_strdup(buf);
 }
 
-Test(client_audit, receipts_file_parses_one_note_per_line)
+Test(client_audit_reconcile, receipts_file_parses_one_note_per_line)
 {
     const char *notes[] = {"first note\n\n\xe2\x80\x94 k sig\n", "second\n\n\xe2\x80\x94 k s\n"};
     char *file = receipts_file(notes, 2);
     char *text = hearth_asprintf("%s\r\n\n", file);   /* blank lines and CRLF tolerated */
     char **got = NULL;
     size_t n = 0;
-    cr_assert_eq(client_audit_receipts_parse(text, strlen(text), &got, &n, NULL), HEARTH_OK);
+    cr_assert_eq(client_audit_reconcile_receipts_parse(text, strlen(text), &got, &n, NULL),
+                 HEARTH_OK);
     cr_assert_eq(n, 2);
     cr_assert_str_eq(got[0], notes[0]);
     cr_assert_str_eq(got[1], notes[1]);
@@ -700,7 +666,7 @@ Test(client_audit, receipts_file_parses_one_note_per_line)
     free(text);
     char *cause = NULL;
     text = hearth_asprintf("%snot base64\n", file);
-    cr_assert_eq(client_audit_receipts_parse(text, strlen(text), &got, &n, &cause),
+    cr_assert_eq(client_audit_reconcile_receipts_parse(text, strlen(text), &got, &n, &cause),
                  HEARTH_ERR_FORMAT);
     cr_assert_str_eq(cause, "line 3: not the base64 of a signed receipt");
     cr_assert_null(got);
@@ -710,7 +676,7 @@ Test(client_audit, receipts_file_parses_one_note_per_line)
     free(file);
 }
 
-Test(client_audit, reconcile_of_matching_receipts_finds_nothing)
+Test(client_audit_reconcile, reconcile_of_matching_receipts_finds_nothing)
 {
     builder_t b;
     char *q1[1];
@@ -736,7 +702,8 @@ Test(client_audit, reconcile_of_matching_receipts_finds_nothing)
     b_free(&b);
 }
 
-Test(client_audit, reconcile_finds_a_receipt_missing_from_the_log_and_a_dispatch_without_one)
+Test(client_audit_reconcile,
+     reconcile_finds_a_receipt_missing_from_the_log_and_a_dispatch_without_one)
 {
     builder_t b;
     char *notes[3];
@@ -783,7 +750,7 @@ Test(client_audit, reconcile_finds_a_receipt_missing_from_the_log_and_a_dispatch
     b_free(&b);
 }
 
-Test(client_audit, reconcile_says_when_an_unanswered_dispatch_never_completed)
+Test(client_audit_reconcile, reconcile_says_when_an_unanswered_dispatch_never_completed)
 {
     builder_t b;
     b_init(&b);
@@ -799,20 +766,4 @@ Test(client_audit, reconcile_says_when_an_unanswered_dispatch_never_completed)
     cr_assert_not(r->ok);
     client_audit_reconcile_destroy(&r);
     b_free(&b);
-}
-
-Test(client_audit, log_refuses_leaves_past_the_event_bound)
-{
-    client_audit_log_t *log = client_audit_log_new();
-    uint8_t *big = hearth_calloc(AUDIT_LEAF_MAX + 1, 1);
-    char *cause = NULL;
-    cr_assert_eq(client_audit_log_add_leaf(log, 3, big, AUDIT_LEAF_MAX + 1, &cause),
-                 HEARTH_ERR_TOO_BIG);
-    cr_assert_str_eq(cause, "leaf 3 is larger than any audit event");
-    free(cause);
-    cause = NULL;
-    cr_assert_eq(client_audit_log_add_note(log, "a\0b", 3, &cause), HEARTH_ERR_FORMAT);
-    free(cause);
-    free(big);
-    client_audit_log_destroy(&log);
 }

@@ -312,7 +312,7 @@ Test(client_audit_verify, clean_log_verifies_with_every_count_right)
     cr_assert(v->has_newest);
     cr_assert_eq(v->newest.size, 10);
     cr_assert_eq(v->newest_note, 2);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     cr_assert_null(v);
     log_free(&t);
 }
@@ -328,7 +328,7 @@ Test(client_audit_verify, receipts_are_checked_without_node_keys_but_not_their_s
     cr_assert(v->ok);
     cr_assert_eq(v->receipts, 2);
     cr_assert_eq(v->receipts_signed, 0);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -339,7 +339,7 @@ Test(client_audit_verify, empty_log_verifies)
     expect(v, NULL, 0);
     cr_assert(v->ok);
     cr_assert_not(v->has_newest);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
 }
 
 Test(client_audit_verify, edited_leaf_byte_fails_every_checkpoint_after_it)
@@ -359,7 +359,7 @@ Test(client_audit_verify, edited_leaf_byte_fails_every_checkpoint_after_it)
     };
     expect(v, want, 2);
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -378,7 +378,7 @@ Test(client_audit_verify, edited_leaf_that_no_longer_decodes_is_named)
     cr_assert_eq(v->findings.items[1].severity, INTEGRITY);
     cr_assert(strncmp(v->findings.items[1].message, "the leaf does not decode: ", 26) == 0);
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -403,7 +403,7 @@ Test(client_audit_verify, deleted_leaf_is_a_gap_and_breaks_the_checkpoints)
     };
     expect(v, want, 4);
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -427,7 +427,7 @@ Test(client_audit_verify, deleted_and_renumbered_leaf_fails_the_checkpoints)
                        "(dispatched at leaf 3)"},
     };
     expect(v, want, 3);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -450,7 +450,7 @@ Test(client_audit_verify, reordered_leaves_fail_the_checkpoints_and_the_sequence
         {SEMANTICS, 7, "refused event of query q2 before it was received (at leaf 8)"},
     };
     expect(v, want, 3);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -490,7 +490,7 @@ Test(client_audit_verify, truncated_log_resigned_with_another_key_proves_nothing
     cr_assert_not(v->ok);
     cr_assert_not(v->has_newest);
     free(first);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -521,7 +521,7 @@ Test(client_audit_verify, consistent_growth_since_the_accepted_checkpoint_verifi
     client_audit_verdict_t *v = client_audit_verify(&in);
     expect(v, NULL, 0);
     cr_assert(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -570,7 +570,7 @@ Test(client_audit_verify, rewritten_history_resigned_with_the_same_key_fails_con
     };
     expect(v, want, 2);
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -602,7 +602,7 @@ Test(client_audit_verify, truncated_log_resigned_with_the_same_key_is_behind_the
     };
     expect(v, want, 2);
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -626,7 +626,7 @@ Test(client_audit_verify, dispatch_without_received_or_accepted_is_a_semantic_er
     cr_assert_not(v->ok);
     cr_assert_eq(v->queries, 1);
     cr_assert_eq(v->refused, 1);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -642,7 +642,7 @@ Test(client_audit_verify, release_missing_a_receipt_is_a_semantic_error)
     };
     expect(v, want, 1);
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -666,7 +666,7 @@ Test(client_audit_verify, release_after_a_refusing_receipt_is_a_semantic_error)
                        "leaf 2)"},
     };
     expect(v, want, 1);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -687,7 +687,7 @@ Test(client_audit_verify, receipt_for_an_unknown_dispatch_is_a_semantic_error)
     };
     expect(v, want, 1);
     cr_assert_not(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -716,7 +716,7 @@ Test(client_audit_verify, receipt_with_a_forged_signature_is_an_integrity_error)
     want_t want[] = {{INTEGRITY, 3, msg}};
     expect(v, want, 1);
     free(msg);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -745,7 +745,7 @@ Test(client_audit_verify, receipt_naming_another_tree_is_an_integrity_error)
     want_t want[] = {{INTEGRITY, 3, "node trust verified a checkpoint of size 3 whose root is "
                                     "not the log's root at that size"}};
     expect(v, want, 1);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -767,7 +767,7 @@ Test(client_audit_verify, second_outcome_and_events_after_it_are_semantic_errors
         {SEMANTICS, 4, "query q1 received a second time (first at leaf 0)"},
     };
     expect(v, want, 3);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -790,7 +790,7 @@ Test(client_audit_verify, received_but_not_completed_is_a_note_and_verifies)
     cr_assert_eq(v->queries, 3);
     cr_assert_eq(v->incomplete, 1);
     cr_assert_eq(v->newest.size, 13);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
@@ -807,7 +807,7 @@ Test(client_audit_verify, leaves_after_the_newest_checkpoint_are_a_note)
     };
     expect(v, want, 1);
     cr_assert(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     governance(&t, "falls", "project resume");
     in = input(&t);
     v = client_audit_verify(&in);
@@ -815,15 +815,15 @@ Test(client_audit_verify, leaves_after_the_newest_checkpoint_are_a_note)
                       "are not yet covered by a signature";
     expect(v, want, 1);
     cr_assert(v->ok);
-    client_audit_verdict_destroy(&v);
+    client_audit_verify_destroy(&v);
     log_free(&t);
 }
 
 Test(client_audit_verify, note_text_is_everything_before_the_blank_line)
 {
     const char note[] = "origin\n3\nroot=\n\n\xe2\x80\x94 k sig\n";
-    char *text = client_audit_note_text(note, strlen(note));
+    char *text = client_audit_verify_note_text(note, strlen(note));
     cr_assert_str_eq(text, "origin\n3\nroot=\n");
     free(text);
-    cr_assert_null(client_audit_note_text("no blank line\n", 14));
+    cr_assert_null(client_audit_verify_note_text("no blank line\n", 14));
 }
