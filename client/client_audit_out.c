@@ -51,14 +51,8 @@ void client_audit_out_spaces(client_audit_out_t *o, size_t n)
 
 void client_audit_out_csv(client_audit_out_t *o, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        client_audit_out_add(o, s);
-        return;
-    }
-    client_audit_out_add_n(o, "\"", 1);
-    for (const char *p = s; *p; p++)   /* a quote is doubled */
-        client_audit_out_add_n(o, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-    client_audit_out_add_n(o, "\"", 1);
+    if (!o->full && client_render_csv_field(&o->b, s) != HEARTH_OK)
+        o->full = true;
 }
 
 void client_audit_out_table(client_audit_out_t *o, size_t ncols, const char *const *header,

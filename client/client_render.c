@@ -361,26 +361,31 @@ static void json_render(out_t *o, const Hearth__QueryResult *r)
 
 /* --- CSV ----------------------------------------------------------------- */
 
-/* One field, quoted as RFC 4180 asks when it holds a separator, a quote or a
- * line break. Records end in "\n" rather than RFC 4180's CRLF: R, Python and
- * spreadsheets read both, and "\n" is what a Unix pipeline expects. */
-static void csv_field(out_t *o, const char *s)
+hearth_err_t client_render_csv_field(hearth_buf_t *b, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        put(o, s);
-        return;
-    }
-    put_n(o, "\"", 1);
+    if (!strpbrk(s, ",\"\r\n"))
+        return hearth_buf_adds(b, s);
+    hearth_err_t rc = hearth_buf_add(b, "\"", 1);
     const char *run = s;
-    for (const char *p = s; *p; p++) {
+    for (const char *p = s; *p && rc == HEARTH_OK; p++) {
         if (*p != '"')
             continue;
-        put_n(o, run, (size_t)(p - run + 1));
-        put_n(o, "\"", 1);
+        rc = hearth_buf_add(b, run, (size_t)(p - run + 1));   /* the quote, then doubled */
+        if (rc == HEARTH_OK)
+            rc = hearth_buf_add(b, "\"", 1);
         run = p + 1;
     }
-    put(o, run);
-    put_n(o, "\"", 1);
+    if (rc == HEARTH_OK)
+        rc = hearth_buf_adds(b, run);
+    if (rc == HEARTH_OK)
+        rc = hearth_buf_add(b, "\"", 1);
+    return rc;
+}
+
+static void csv_field(out_t *o, const char *s)
+{
+    if (!o->failed && client_render_csv_field(o->buf, s) != HEARTH_OK)
+        o->failed = true;
 }
 
 static void csv_value(out_t *o, const Hearth__Value *v)

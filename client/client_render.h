@@ -60,6 +60,13 @@ char *client_render_result(const Hearth__QueryResult *r, client_format_t fmt);
 hearth_err_t client_render_json_string(hearth_buf_t *b, const char *s)
     __attribute__((warn_unused_result));
 
+/* Appends s to b as one CSV field, quoted as RFC 4180 asks when it holds a
+ * separator, a quote or a line break (records end in "\n" rather than
+ * CRLF: R, Python and spreadsheets read both, and "\n" is what a Unix
+ * pipeline expects). HEARTH_ERR_TOO_BIG past b's bound. */
+hearth_err_t client_render_csv_field(hearth_buf_t *b, const char *s)
+    __attribute__((warn_unused_result));
+
 /* Appends s to b for a terminal: C0 controls and DEL shown as \xHH, C1
  * controls as \u00HH, so nothing from the network can move the cursor.
  * Returns HEARTH_ERR_TOO_BIG as client_render_json_string does. */
