@@ -1,4 +1,5 @@
 #include "tlog_checkpoint.h"
+#include "hearth_util.h"
 #include "hearth_base64.h"
 #include "hearth_mem.h"
 
@@ -15,25 +16,6 @@ char *tlog_checkpoint_format(const tlog_checkpoint_t *cp)
     char root[ROOT_B64_LEN + 1];
     hearth_base64_encode(cp->root, TLOG_HASH_LEN, root);
     return hearth_asprintf("%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size, root);
-}
-
-/* Parses a canonical decimal s[0..len): digits only, no leading zero
- * (except "0" itself), no overflow. */
-static bool parse_size(const char *s, size_t len, uint64_t *out)
-{
-    if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
 }
 
 hearth_err_t tlog_checkpoint_parse(const char *text, tlog_checkpoint_t *out, char **cause)
@@ -76,7 +58,7 @@ hearth_err_t tlog_checkpoint_parse(const char *text, tlog_checkpoint_t *out, cha
         hearth_cause_set(cause, "the checkpoint's origin is not a valid key name");
         goto fail;
     }
-    if (!parse_size(line[1], line_len[1], &out->size)) {
+    if (!hearth_parse_u64(line[1], line_len[1], &out->size)) {
         hearth_cause_set(cause, "the checkpoint's tree size is not a decimal number "
                          "without leading zeros");
         goto fail;

@@ -19,6 +19,7 @@
 #include "hearth_mem.h"
 #include "proto_codec.h"
 #include "tlog_checkpoint.h"
+#include "hearth_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -397,7 +398,7 @@ static int cmd_show(const args_t *a, int nargs, const char *id)
         goto done;
     keep_query(log, id);
     uint64_t index;
-    if (log->n_leaves == 0 && client_audit_parse_u64(id, strlen(id), &index)) {
+    if (log->n_leaves == 0 && hearth_parse_u64(id, strlen(id), &index)) {
         /* Not a query id: a leaf index (a governance change, say). */
         if ((rc = fetch_leaves(&c, NULL, index, index + 1, 1, log, &cause)) != HEARTH_OK)
             goto done;

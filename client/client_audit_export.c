@@ -5,6 +5,7 @@
 #include "hearth_buf.h"
 #include "hearth_mem.h"
 #include "tlog_note.h"
+#include "hearth_util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ hearth_err_t client_audit_export_parse(const char *text, size_t len, client_audi
             uint64_t index;
             size_t dlen = 0;
             uint8_t *data = NULL;
-            if (sp2 == NULL || !client_audit_parse_u64(rest, (size_t)(sp2 - rest), &index) ||
+            if (sp2 == NULL || !hearth_parse_u64(rest, (size_t)(sp2 - rest), &index) ||
                 (data = client_audit_parse_base64(sp2 + 1,
                                                   rest_len - (size_t)(sp2 - rest) - 1,
                                                   AUDIT_LEAF_MAX, &dlen)) == NULL) {
@@ -111,8 +112,8 @@ hearth_err_t client_audit_export_parse(const char *text, size_t len, client_audi
         } else if (word == 3 && memcmp(s, "end", 3) == 0) {
             const char *sp2 = memchr(rest, ' ', rest_len);
             uint64_t nc, nl2;
-            if (sp2 == NULL || !client_audit_parse_u64(rest, (size_t)(sp2 - rest), &nc) ||
-                !client_audit_parse_u64(sp2 + 1, rest_len - (size_t)(sp2 - rest) - 1, &nl2)) {
+            if (sp2 == NULL || !hearth_parse_u64(rest, (size_t)(sp2 - rest), &nc) ||
+                !hearth_parse_u64(sp2 + 1, rest_len - (size_t)(sp2 - rest) - 1, &nl2)) {
                 hearth_cause_set(cause, "line %zu: expected \"end <checkpoints> <leaves>\"",
                                  line);
                 rc = HEARTH_ERR_FORMAT;

@@ -1,18 +1,13 @@
 /* client_audit_parse — the strict field readers `hearth audit` shares
  * between the text files it reads (the export file, a node's receipts
- * file) and its command line (a leaf index): canonical decimals and
- * base64 with a bound on what it decodes to. */
+ * file): base64 with a bound on what it decodes to (canonical decimals
+ * are common/hearth_util.h's hearth_parse_u64). */
 #ifndef CLIENT_AUDIT_PARSE_H
 #define CLIENT_AUDIT_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Parses s[0..len) as a canonical decimal (digits only: no sign, space or
- * leading zero, and no more than UINT64_MAX) into *out. False, leaving
- * *out alone, for anything else. */
-bool client_audit_parse_u64(const char *s, size_t len, uint64_t *out);
 
 /* Decodes the strict base64 (hearth_base64) s[0..len) into a new buffer
  * (caller frees) of *out_len bytes. NULL for anything not base64, or when

@@ -4,7 +4,12 @@
 #define HEARTH_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* Parses canonical decimal s[0..len) into *out: digits only, no sign, no
+ * leading zero (except "0" itself), no overflow. False otherwise. */
+bool hearth_parse_u64(const char *s, size_t len, uint64_t *out);
 
 /* Milliseconds on the monotonic clock (for timeouts, never for dates). */
 uint64_t hearth_now_ms(void);

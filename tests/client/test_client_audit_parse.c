@@ -1,4 +1,5 @@
 #include "client_audit_parse.h"
+#include "hearth_util.h"
 
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -10,7 +11,7 @@
 
 static bool u64(const char *s, uint64_t *out)
 {
-    return client_audit_parse_u64(s, strlen(s), out);
+    return hearth_parse_u64(s, strlen(s), out);
 }
 
 Test(client_audit_parse, decimals_must_be_canonical)
@@ -29,7 +30,7 @@ Test(client_audit_parse, decimals_must_be_canonical)
     cr_assert_not(u64("18446744073709551616", &v));
     cr_assert_not(u64("184467440737095516150", &v));
     cr_assert_eq(v, 7, "a refused decimal leaves the output alone");
-    cr_assert(client_audit_parse_u64("123 rest", 3, &v));
+    cr_assert(hearth_parse_u64("123 rest", 3, &v));
     cr_assert_eq(v, 123);
 }
 
