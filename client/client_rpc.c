@@ -1,4 +1,6 @@
 #include "client_rpc.h"
+#include "client_render.h"
+#include "hearth_buf.h"
 #include "hearth_mem.h"
 #include "hearth_util.h"
 #include "keys_file.h"
@@ -142,7 +144,20 @@ hearth_err_t client_rpc_ask(const client_config_t *cfg, Hearth__Envelope *req,
     hearth_err_t rc = client_rpc_open(cfg, &rpc, cause);
     if (rc == HEARTH_OK)
         rc = client_rpc_call(rpc, req, cfg->timeout_ms, reply, cause);
-    if (rc == HEARTH_OK && (*reply)->body_case != want) {
+    if (rc == HEARTH_OK && (*reply)->body_case == HEARTH__ENVELOPE__BODY_ERROR &&
+        want != HEARTH__ENVELOPE__BODY_ERROR) {
+        /* The gateway said no (a key without the role the request needs):
+         * its words, made safe for a terminal. */
+        hearth_buf_t text;
+        hearth_buf_init(&text, 4096);
+        const char *msg = (*reply)->error->message ? (*reply)->error->message : "";
+        if (client_render_term_text(&text, msg) != HEARTH_OK)
+            hearth_buf_reset(&text);   /* too long to be a reason: say nothing of it */
+        hearth_cause_set(cause, "the gateway refused the request: %s", hearth_buf_str(&text));
+        hearth_buf_free(&text);
+        proto_free(reply);
+        rc = HEARTH_ERR_REFUSED;
+    } else if (rc == HEARTH_OK && (*reply)->body_case != want) {
         hearth_cause_set(cause, "the gateway sent an unexpected reply");
         proto_free(reply);
         rc = HEARTH_ERR_PROTO;

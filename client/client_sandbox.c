@@ -488,7 +488,9 @@ static hearth_err_t add_project(sandbox_t *sb, char **cause)
     }
     if (rc == HEARTH_ERR_EXISTS)
         hearth_cause_set(cause, "the gateway database in %s already holds %d sandbox projects "
-                         "that do not fit this folder; remove %s/gateway.db to start afresh",
+                         "that do not fit this folder; remove the whole state folder %s to start "
+                         "afresh (the nodes' ledgers hold checkpoints of the old audit log, "
+                         "so removing gateway.db alone would leave every node refusing it)",
                          sb->state, SANDBOX_MAX_PROJECTS, sb->state);
 done:
     unlink(show_out);

@@ -266,14 +266,23 @@ void gw_admit_query(gw_t *self, const proto_peer_t *client, const char *analyst,
     ev.project = (char *)project;
     ev.text = (char *)sql;
     gw_answer_record(self, &ev, &ix, NULL);
-    if (!gw_rate_allows(self->rate, analyst, started)) {
-        char reason[160];
+    const gw_peer_t *who = gw_admit_analyst(self, analyst);
+    const char *refusal = NULL;
+    char reason[160];
+    if (who == NULL || !(who->roles & GW_ROLE_ANALYST)) {
+        /* An IG officer's or administrator's key asks no questions of the
+         * data: refused, and on the record like any other refusal. */
+        refusal = "this key does not hold the analyst role; questions are asked by analysts";
+    } else if (!gw_rate_allows(self->rate, analyst, started)) {
         snprintf(reason, sizeof reason, "this analyst has already asked %u questions in the "
                  "last hour, the most this gateway answers; try again later",
                  self->cfg->max_queries_per_hour);
+        refusal = reason;
+    }
+    if (refusal) {
         gw_answer_finish(self, client, analyst,
-                      gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_REFUSED, reason,
-                                        false), started, &ix, false);
+                         gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_REFUSED,
+                                           refusal, false), started, &ix, false);
         return;
     }
     size_t len = strlen(sql);
@@ -323,10 +332,10 @@ void gw_admit_query(gw_t *self, const proto_peer_t *client, const char *analyst,
          * others had worked for nothing. */
         const gw_node_t *node = &self->nodes[plan->parts[i].node];
         if (!node->connected || node->hello == NULL) {
-            char reason[256];
-            snprintf(reason, sizeof reason, "node '%s' is not connected to the gateway; "
+            char absent[256];
+            snprintf(absent, sizeof absent, "node '%s' is not connected to the gateway; "
                      "nothing was asked", node->name);
-            r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, reason, false);
+            r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, absent, false);
             gw_result_add_node(r, node->name, "error", 0);
         }
     }

@@ -96,7 +96,9 @@ typedef struct {
 /* Roles of an analyst (gw_peer_t.roles, a bit set). */
 #define GW_ROLE_ANALYST 1u   /* query and catalogue */
 #define GW_ROLE_AUDITOR 2u   /* the Audit* requests and catalogue */
-#define GW_ROLE_ADMIN 4u     /* status */
+#define GW_ROLE_ADMIN 4u     /* no network request of its own (status is open to
+                                * every key); projects are administered on the
+                                * gateway host with hearth-gateway project */
 
 /* One [node NAME] or [analyst NAME] section; a plain value (copied freely). */
 typedef struct {

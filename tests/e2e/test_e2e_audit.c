@@ -780,3 +780,42 @@ Test(e2e_audit, a_gateway_that_dispatches_without_logging_is_refused)
     free(node_bin);
     free(node_ini);
 }
+
+/* Roles: a key that is only an auditor's asks no questions (refused, and
+ * audited), and a key that is only an analyst's reads no audit log. */
+Test(e2e_audit, roles_are_enforced)
+{
+    prepare();
+    char *ini = gateway_ini();
+    char *text = e2e_partnership_read(ini);
+    char *auditor_only = e2e_partnership_set_line(text, "roles = ", "auditor");
+    e2e_partnership_write(ini, auditor_only);
+    launch("hearth-gateway", NULL, true);
+    e2e_result_t r;
+    cr_assert_eq(ask(NULL, Q_WARDS, &r), 3, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "does not hold the analyst role"), "%s", r.out);
+    char *refused = query_id_of(r.out);
+    e2e_result_free(&r);
+    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.p.client, "--format", "csv",
+                            NULL), 0, "%s", r.err);
+    char *row = csv_row(r.out, refused);
+    cr_assert_not_null(row, "%s", r.out);
+    cr_assert(strstr(row, ",refused,"), "%s", row);
+    free(row);
+    e2e_result_free(&r);
+    halt();
+    char *analyst_only = e2e_partnership_set_line(text, "roles = ", "analyst");
+    e2e_partnership_write(ini, analyst_only);
+    launch("hearth-gateway", NULL, true);
+    cr_assert_eq(hearth_run(&r, "audit", "list", "--config", fx.p.client, NULL), 1, "%s%s",
+                 r.out, r.err);
+    cr_assert(strstr(r.err, "does not hold the auditor role"), "%s", r.err);
+    e2e_result_free(&r);
+    cr_assert_eq(ask(NULL, Q_WARDS, &r), 0, "%s%s", r.out, r.err);
+    e2e_result_free(&r);
+    free(refused);
+    free(analyst_only);
+    free(auditor_only);
+    free(text);
+    free(ini);
+}
