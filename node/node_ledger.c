@@ -40,7 +40,12 @@ static const char *const SCHEMA =
     "  note TEXT NOT NULL, at_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS checkpoint("
     "  id INTEGER PRIMARY KEY CHECK(id = 1), size INTEGER NOT NULL,"
-    "  root BLOB NOT NULL CHECK(length(root) = 32), note TEXT NOT NULL);";
+    "  root BLOB NOT NULL CHECK(length(root) = 32), note TEXT NOT NULL);"
+    /* Every time the data manager told the node to forget the checkpoint
+     * it held (hearth-node audit-reset), with what it forgot and why. */
+    "CREATE TABLE IF NOT EXISTS audit_resets("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
+    "  old_size INTEGER NOT NULL, old_note TEXT, reason TEXT NOT NULL);";
 
 static hearth_err_t db_fail(const node_ledger_t *self, const char *what, char **cause)
 {
@@ -374,4 +379,37 @@ hearth_err_t node_ledger_set_checkpoint(node_ledger_t *self, uint64_t size,
     if (stored)
         *stored = sqlite3_changes(self->db) > 0;
     return HEARTH_OK;
+}
+
+hearth_err_t node_ledger_reset_checkpoint(node_ledger_t *self, const char *reason,
+                                          uint64_t now_ms, uint64_t *old_size, char **cause)
+{
+    *old_size = 0;
+    if (reason == NULL || *reason == '\0' || now_ms > (uint64_t)INT64_MAX) {
+        hearth_cause_set(cause, "a reset needs a reason");
+        return HEARTH_ERR_USAGE;
+    }
+    uint8_t root[TLOG_HASH_LEN];
+    char *note = NULL;
+    if (!step_done(self->begin))
+        return db_fail(self, "starting the reset", cause);
+    hearth_err_t rc = node_ledger_checkpoint(self, old_size, root, &note, cause);
+    sqlite3_stmt *st = NULL;
+    if (rc == HEARTH_OK &&
+        (sqlite3_prepare_v2(self->db, "INSERT INTO audit_resets(at_ms, old_size, old_note, "
+                            "reason) VALUES(?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK ||
+         sqlite3_bind_int64(st, 1, (int64_t)now_ms) != SQLITE_OK ||
+         sqlite3_bind_int64(st, 2, (int64_t)*old_size) != SQLITE_OK ||
+         sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC) != SQLITE_OK ||
+         sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+         sqlite3_step(st) != SQLITE_DONE ||
+         sqlite3_exec(self->db, "DELETE FROM checkpoint", NULL, NULL, NULL) != SQLITE_OK))
+        rc = db_fail(self, "recording the reset", cause);
+    sqlite3_finalize(st);
+    free(note);
+    if (rc == HEARTH_OK && !step_done(self->commit))
+        rc = db_fail(self, "committing the reset", cause);
+    if (rc != HEARTH_OK)
+        (void)step_done(self->rollback);
+    return rc;
 }

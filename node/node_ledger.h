@@ -117,4 +117,15 @@ hearth_err_t node_ledger_set_checkpoint(node_ledger_t *self, uint64_t size,
                                         bool *stored, char **cause)
     __attribute__((warn_unused_result));
 
+/* Forgets the stored checkpoint, so that the next dispatch's log is taken
+ * as it comes (trust on first use again), recording in audit_resets when,
+ * what was forgotten (its size and note) and reason (required; borrowed),
+ * in one committed transaction. For a data manager whose gateway lost its
+ * log and started a new one; run it with the node stopped. *old_size is
+ * the size forgotten (0 when none was held). HEARTH_ERR_USAGE without a
+ * reason; HEARTH_ERR_DB. */
+hearth_err_t node_ledger_reset_checkpoint(node_ledger_t *self, const char *reason,
+                                          uint64_t now_ms, uint64_t *old_size, char **cause)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
@@ -35,6 +36,7 @@ static const char USAGE[] =
     "       hearth-node serve --config node.ini\n"
     "       hearth-node datasets --config node.ini\n"
     "       hearth-node receipts --config node.ini\n"
+    "       hearth-node audit-reset --config node.ini --reason TEXT\n"
     "\n"
     "  ingest    load a CSV extract as DATASET (replacing any earlier version);\n"
     "            identifiers become keyed tokens and are never stored\n"
@@ -45,8 +47,13 @@ static const char USAGE[] =
     "  datasets  list the datasets this node holds\n"
     "  receipts  print every receipt this node signed, oldest first, one a line\n"
     "            (base64 of the signed note), for `hearth audit reconcile`\n"
+    "  audit-reset  forget the gateway audit checkpoint this node holds, so that\n"
+    "            it accepts a gateway whose log was lost and started afresh; the\n"
+    "            ledger records when, what was forgotten and --reason. Stop the\n"
+    "            node first; agree it with the IG officer (docs/data-manager.md)\n"
     "\n"
     "  --config FILE  the node's configuration (see docs/data-manager.md)\n"
+    "  --reason TEXT  with audit-reset: why (recorded in the ledger)\n"
     "  --strict       with ingest: store nothing if any row is rejected\n"
     "  --schema FILE  with ingest: the schema file that types, renames or excludes\n"
     "                 columns; without it, FILE.schema.ini beside FILE.csv is used\n"
@@ -193,6 +200,44 @@ static int cmd_receipts(const node_config_t *cfg)
     return status;
 }
 
+/* The longest --reason kept in the ledger. */
+#define RESET_REASON_MAX 1024
+
+static int cmd_audit_reset(const node_config_t *cfg, const char *reason)
+{
+    size_t len = reason ? strlen(reason) : 0;
+    bool printable = len > 0 && len <= RESET_REASON_MAX;
+    for (size_t i = 0; printable && i < len; i++)
+        printable = (unsigned char)reason[i] >= 0x20 && reason[i] != 0x7f;
+    if (!printable) {
+        fprintf(stderr, "hearth-node: audit-reset needs --reason: 1 to %d printable "
+                "characters on one line\n", RESET_REASON_MAX);
+        return EXIT_USAGE;
+    }
+    if (access(cfg->ledger, F_OK) != 0) {
+        fprintf(stderr, "hearth-node: no ledger at '%s': there is no checkpoint to forget\n",
+                cfg->ledger);
+        return EXIT_ERROR;
+    }
+    char *cause = NULL;
+    node_ledger_t *ledger = NULL;
+    uint64_t forgot = 0;
+    hearth_err_t rc = node_ledger_open(cfg->ledger, &ledger, &cause);
+    if (rc == HEARTH_OK) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+        rc = node_ledger_reset_checkpoint(ledger, reason, now, &forgot, &cause);
+    }
+    int status = rc == HEARTH_OK ? EXIT_OK : fail(cause, rc);
+    if (rc == HEARTH_OK)
+        printf("forgot the gateway audit checkpoint of %llu leaves; the next dispatch's "
+               "log is accepted as it comes\n", (unsigned long long)forgot);
+    free(cause);
+    node_ledger_destroy(&ledger);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -200,11 +245,12 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *cmd = argv[1];
-    const char *config = NULL, *schema = NULL;
+    const char *config = NULL, *schema = NULL, *reason = NULL;
     bool strict = false;
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"strict", no_argument, NULL, 's'},
                                          {"schema", required_argument, NULL, 'S'},
+                                         {"reason", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -214,15 +260,18 @@ int main(int argc, char **argv)
         case 'c': config = optarg; break;
         case 's': strict = true; break;
         case 'S': schema = optarg; break;
+        case 'r': reason = optarg; break;
         case 'h': fputs(USAGE, stdout); return EXIT_OK;
         default: fputs(USAGE, stderr); return EXIT_USAGE;
         }
     }
     int nargs = argc - optind;
     bool ingest = strcmp(cmd, "ingest") == 0;
-    if ((!ingest && strcmp(cmd, "serve") != 0 && strcmp(cmd, "datasets") != 0 &&
+    bool reset = strcmp(cmd, "audit-reset") == 0;
+    if ((!ingest && !reset && strcmp(cmd, "serve") != 0 && strcmp(cmd, "datasets") != 0 &&
          strcmp(cmd, "receipts") != 0) ||
-        config == NULL || nargs != (ingest ? 2 : 0) || ((strict || schema) && !ingest)) {
+        config == NULL || nargs != (ingest ? 2 : 0) || ((strict || schema) && !ingest) ||
+        (reason && !reset)) {
         fputs(USAGE, stderr);
         return EXIT_USAGE;
     }
@@ -236,7 +285,8 @@ int main(int argc, char **argv)
     }
     int status = ingest ? cmd_ingest(cfg, strict, schema, argv[optind], argv[optind + 1])
                : strcmp(cmd, "serve") == 0 ? cmd_serve(cfg)
-               : strcmp(cmd, "receipts") == 0 ? cmd_receipts(cfg) : cmd_datasets(cfg);
+               : strcmp(cmd, "receipts") == 0 ? cmd_receipts(cfg)
+               : reset ? cmd_audit_reset(cfg, reason) : cmd_datasets(cfg);
     node_config_destroy(&cfg);
     return status;
 }

@@ -564,6 +564,28 @@ Test(e2e_audit, a_log_cut_back_under_the_genuine_key_is_refused_and_detected)
     cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 1, "%s%s",
                  r.out, r.err);
     e2e_result_free(&r);
+    /* Each data manager, having agreed it, tells their node to forget the
+     * old checkpoint (recorded in its ledger); the nodes then answer. The
+     * IG officer's client still holds its checkpoint and still fails the
+     * log, until they too decide to move it aside. */
+    halt();
+    char *node_bin = e2e_bin("hearth-node");
+    for (size_t i = 0; i < NNODES; i++) {
+        char *node_ini = e2e_asprintf("%s/nodes/%s/node.ini", fx.state, NODE_NAMES[i]);
+        char *argv[] = {node_bin, "audit-reset", "--config", node_ini, "--reason",
+                        "gateway log restored; agreed with the IG officer", NULL};
+        cr_assert_eq(e2e_run(argv, RUN_TIMEOUT_MS, &r), 0, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "forgot the gateway audit checkpoint of "), "%s", r.out);
+        e2e_result_free(&r);
+        free(node_ini);
+    }
+    free(node_bin);
+    launch("hearth-gateway", NULL, true);
+    cr_assert_eq(ask(NULL, Q_WARDS, &r), 0, "%s%s", r.out, r.err);
+    e2e_result_free(&r);
+    cr_assert_eq(hearth_run(&r, "audit", "verify", "--config", fx.p.client, NULL), 1, "%s%s",
+                 r.out, r.err);
+    e2e_result_free(&r);
 }
 
 /* Runs `hearth-gateway project VERB --config gateway.ini ID ARGS...`

@@ -497,6 +497,31 @@ Test(node_ledger, the_last_checkpoint_starts_empty_and_only_grows)
     cr_assert_eq(disk_int("SELECT size FROM checkpoint"), 9);
 }
 
+Test(node_ledger, a_reset_forgets_the_checkpoint_and_records_what_and_why)
+{
+    char *cause = NULL;
+    uint64_t forgot = 99;
+    cr_assert_eq(node_ledger_reset_checkpoint(ledger, "", 1, &forgot, &cause), HEARTH_ERR_USAGE);
+    cr_assert_str_eq(cause, "a reset needs a reason");
+    set_checkpoint(9, 0xdd, "nine", true);
+    cr_assert_eq(node_ledger_reset_checkpoint(ledger, "gateway log lost; agreed with IG",
+                                              1700000000000u, &forgot, &cause), HEARTH_OK);
+    cr_assert_eq(forgot, 9);
+    char got[256];
+    stored(got, sizeof got);
+    cr_assert_str_eq(got, "0|e3b0c442|(none)");
+    cr_assert_eq(disk_int("SELECT old_size FROM audit_resets"), 9);
+    cr_assert_eq(disk_int("SELECT at_ms FROM audit_resets"), 1700000000000);
+    char *text = disk_text("SELECT old_note || '/' || reason FROM audit_resets");
+    cr_assert_str_eq(text, "nine/gateway log lost; agreed with IG");
+    free(text);
+    /* A smaller checkpoint is taken again after the reset. */
+    set_checkpoint(2, 0xee, "two", true);
+    stored(got, sizeof got);
+    cr_assert_str_eq(got, "2|eeeeeeee|two");
+    free(cause);
+}
+
 Test(node_ledger, refuses_a_checkpoint_size_past_2_to_the_63)
 {
     uint8_t root[TLOG_HASH_LEN] = {0};
