@@ -1,4 +1,5 @@
 #include "audit_event.h"
+#include "hearth_util.h"
 #include "hearth_mem.h"
 
 #include <stdlib.h>
@@ -63,49 +64,6 @@ static bool type_valid(int type)
     return type >= AUDIT_TYPE_MIN && type <= AUDIT_TYPE_MAX;
 }
 
-/* True when s[0..len) is well-formed UTF-8 (no overlong forms, surrogates
- * or code points past U+10FFFF) without NUL bytes. */
-static bool utf8_valid(const uint8_t *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint8_t lo = 0x80, hi = 0xBF;   /* the allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0;   /* overlong below U+0800 */
-            else if (c == 0xED)
-                hi = 0x9F;   /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90;   /* overlong below U+10000 */
-            else if (c == 0xF4)
-                hi = 0x8F;   /* past U+10FFFF */
-        } else {
-            return false;
-        }
-        if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        }
-        i += n + 1;
-    }
-    return true;
-}
-
 static void put_u32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -164,7 +122,7 @@ hearth_err_t audit_event_encode(const audit_event_t *ev, uint8_t **out, size_t *
                                  AUDIT_TEXT_MAX);
                 return HEARTH_ERR_TOO_BIG;
             }
-            if (!utf8_valid((const uint8_t *)s, n)) {
+            if (!hearth_utf8_valid(s, n)) {
                 hearth_cause_set(cause, "audit field '%s' is not valid UTF-8", f->name);
                 return HEARTH_ERR_FORMAT;
             }
@@ -293,7 +251,7 @@ hearth_err_t audit_event_decode(const uint8_t *leaf, size_t len, audit_event_t *
                                  AUDIT_TEXT_MAX);
                 goto fail;
             }
-            if (!utf8_valid(leaf + pos, n)) {
+            if (!hearth_utf8_valid((const char *)leaf + pos, n)) {
                 hearth_cause_set(cause, "audit field '%s' is not valid UTF-8 without NUL",
                                  f->name);
                 goto fail;

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* True when s[0..len) is well-formed UTF-8 without NUL bytes: no overlong
+ * forms, surrogates or code points past U+10FFFF. */
+bool hearth_utf8_valid(const char *s, size_t len);
+
 /* Parses canonical decimal s[0..len) into *out: digits only, no sign, no
  * leading zero (except "0" itself), no overflow. False otherwise. */
 bool hearth_parse_u64(const char *s, size_t len, uint64_t *out);
