@@ -173,15 +173,6 @@ static char *policy_text(const gw_policy_t *pol)
                            *pol->dp_epsilon ? ", dp epsilon " : "", pol->dp_epsilon);
 }
 
-static const char *kind_name(Hearth__SubQueryKind kind)
-{
-    switch (kind) {
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
-    default: return "aggregate";
-    }
-}
-
 /* The DISPATCHED event for part k of p (strings borrowed from p and plan;
  * dataset_buf holds "node.dataset"). */
 static audit_event_t dispatched_event(gw_t *self, const gw_pending_t *p, size_t k,
@@ -197,7 +188,7 @@ static audit_event_t dispatched_event(gw_t *self, const gw_pending_t *p, size_t 
     ev.project = (char *)p->project;
     ev.node = (char *)self->nodes[part->node].name;
     ev.dataset = dataset_buf;
-    ev.kind = (char *)kind_name(part->kind);
+    ev.kind = (char *)proto_kind_name(part->kind);
     ev.part = part->sub->part;
     ev.nparts = part->sub->nparts;
     return ev;

@@ -1,4 +1,5 @@
 #include "node_audit.h"
+#include "proto_codec.h"
 #include "audit_event.h"
 #include "audit_receipt.h"
 #include "hearth_mem.h"
@@ -51,16 +52,6 @@ uint64_t node_audit_size(const node_audit_t *self)
     return self->size;
 }
 
-static const char *kind_name(Hearth__SubQueryKind kind)
-{
-    switch (kind) {
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE: return "aggregate";
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
-    default: return NULL;
-    }
-}
-
 static const char *str(const char *s)
 {
     return s ? s : "";
@@ -94,7 +85,7 @@ static const char *leaf_mismatch(const node_audit_t *self, const audit_event_t *
     free(dataset);
     if (!same)
         return "another dataset";
-    const char *kind = kind_name(q->kind);
+    const char *kind = proto_kind_name(q->kind);
     if (kind == NULL || strcmp(ev->kind, kind) != 0)
         return "another kind of sub-query";
     if (ev->part != q->part)

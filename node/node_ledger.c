@@ -1,4 +1,5 @@
 #include "node_ledger.h"
+#include "proto_codec.h"
 #include "hearth_mem.h"
 
 #include <errno.h>
@@ -168,16 +169,6 @@ bool node_ledger_query_id_valid(const char *s)
     return true;
 }
 
-static const char *kind_name(Hearth__SubQueryKind kind)
-{
-    switch (kind) {
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE: return "aggregate";
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
-    default: return NULL;
-    }
-}
-
 /* Runs a statement that returns no row and resets it. */
 static bool step_done(sqlite3_stmt *st)
 {
@@ -190,7 +181,7 @@ hearth_err_t node_ledger_admit(node_ledger_t *self, const char *query_id, uint32
                                uint32_t nparts, const char *dataset, Hearth__SubQueryKind kind,
                                uint64_t now_ms, char **cause)
 {
-    const char *kname = kind_name(kind);
+    const char *kname = proto_kind_name(kind);
     if (!node_ledger_query_id_valid(query_id)) {
         hearth_cause_set(cause, "malformed query id (1-%d of A-Z, a-z, 0-9, '.', '_', ':' "
                          "and '-')", NODE_LEDGER_QUERY_ID_MAX);

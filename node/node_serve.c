@@ -1,4 +1,5 @@
 #include "node_serve.h"
+#include "proto_codec.h"
 #include "hearth_log.h"
 #include "hearth_mem.h"
 #include "hearth_util.h"
@@ -105,19 +106,16 @@ static uint64_t wall_ms(void)
 
 /* q's id as a log line may show it: ids the ledger refuses may hold
  * anything, a line break included. */
+/* q's kind for a log line. */
+static const char *kind_text(const Hearth__SubQuery *q)
+{
+    const char *name = proto_kind_name(q->kind);
+    return name ? name : "unknown";
+}
+
 static const char *log_id(const Hearth__SubQuery *q)
 {
     return node_ledger_query_id_valid(q->query_id) ? q->query_id : "(malformed id)";
-}
-
-static const char *kind_name(Hearth__SubQueryKind kind)
-{
-    switch (kind) {
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE: return "aggregate";
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
-    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
-    default: return "unknown";
-    }
 }
 
 /* Sends r; a failure is logged, never retried (the gateway times out). */
@@ -186,7 +184,7 @@ static void send_refusal(node_serve_t *self, const Hearth__SubQuery *q,
     free(receipt);
     hearth_log(v ? HEARTH_LOG_INFO : HEARTH_LOG_WARN, self->cfg->name, "refused query %s "
                "(part %u of %u, %s): %s", log_id(q), q->part + 1, q->nparts,
-               kind_name(q->kind), cause ? cause : hearth_strerror(rc));
+               kind_text(q), cause ? cause : hearth_strerror(rc));
 }
 
 /* Why an answer goes without its receipt (issue_receipt logged the
@@ -333,7 +331,7 @@ static void answer_linked(node_serve_t *self, const Hearth__SubQuery *q,
         if (!more)
             hearth_log(HEARTH_LOG_INFO, self->cfg->name, "answered linked part %u of %u (%s) "
                        "of query %s on dataset %s in %llu ms", q->part + 1, q->nparts,
-                       kind_name(q->kind), log_id(q), str(q->dataset),
+                       kind_text(q), log_id(q), str(q->dataset),
                        (unsigned long long)(hearth_now_ms() - t0));
     }
     if (unrecorded)

@@ -5,6 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *proto_kind_name(Hearth__SubQueryKind kind)
+{
+    switch (kind) {
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_AGGREGATE: return "aggregate";
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_COHORT: return "cohort";
+    case HEARTH__SUB_QUERY_KIND__SUBQUERY_TARGET: return "target";
+    default: return NULL;
+    }
+}
+
 bool proto_utf8_valid(const char *str, size_t len)
 {
     return hearth_utf8_valid(str, len);

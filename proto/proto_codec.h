@@ -44,6 +44,11 @@ void proto_free(Hearth__Envelope **env_p);
  * not be passed to free(). NULL-safe. */
 void proto_free_string(char *s);
 
+/* "aggregate", "cohort" or "target" (static): a sub-query kind as the
+ * audit log's dispatch leaves and the nodes' ledgers write it, so that
+ * gateway and node compare the same words. NULL for any other value. */
+const char *proto_kind_name(Hearth__SubQueryKind kind);
+
 /* True when s[0..len) is well-formed UTF-8 without NUL bytes. */
 bool proto_utf8_valid(const char *s, size_t len);
 
