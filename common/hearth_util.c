@@ -4,6 +4,13 @@
 #include <string.h>
 #include <time.h>
 
+uint64_t hearth_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 uint64_t hearth_now_ms(void)
 {
     struct timespec ts;

@@ -18,6 +18,10 @@ bool hearth_parse_u64(const char *s, size_t len, uint64_t *out);
 /* Milliseconds on the monotonic clock (for timeouts, never for dates). */
 uint64_t hearth_now_ms(void);
 
+/* Milliseconds since the Unix epoch on the wall clock: for times that are
+ * recorded (audit events, ledgers), never for timeouts. */
+uint64_t hearth_wall_ms(void);
+
 /* Sleeps for ms milliseconds (interrupted early by a signal). */
 void hearth_sleep_ms(long ms);
 

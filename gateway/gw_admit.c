@@ -88,17 +88,6 @@ static void analyst_key(gw_t *self, const char *name, char out[41])
         zmq_z85_encode(out, a->key, 32);
 }
 
-/* Today's date, UTC, as YYYY-MM-DD: projects start and expire on days. */
-static void today_utc(char out[GW_PROJECT_DATE_LEN + 1])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    snprintf(out, GW_PROJECT_DATE_LEN + 1, "%04u-%02u-%02u",
-             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-             (unsigned)tm.tm_mday % 100u);
-}
-
 /* The distinct datasets p's parts ask, as "node.dataset", in plan order,
  * into a new array (*n entries; free each and the array). */
 static char **plan_datasets(gw_t *self, const gw_plan_t *plan, size_t *n)
@@ -127,10 +116,11 @@ static void free_strings(char **v, size_t n)
 }
 
 /* Loads the project the query names and checks that this analyst may ask
- * this plan's datasets under it today: the gateway's check, which the
- * nodes repeat for their own datasets. NULL and *out set, or the refusal. */
-static Hearth__QueryResult *authorise(gw_t *self, const gw_plan_t *plan, const char *analyst,
-                                      const char *key, const char *project,
+ * about datasets[0..n) ("node.dataset") under it today: the gateway's
+ * check, which the nodes repeat for their own datasets. NULL and *out
+ * set, or the refusal. */
+static Hearth__QueryResult *authorise(gw_t *self, char *const *datasets, size_t n,
+                                      const char *analyst, const char *key, const char *project,
                                       const char *query_id, gw_project_t **out)
 {
     *out = NULL;
@@ -142,13 +132,10 @@ static Hearth__QueryResult *authorise(gw_t *self, const gw_plan_t *plan, const c
     Hearth__QueryResult *r = NULL;
     hearth_err_t rc = gw_project_get(self->store, project, out, &cause);
     if (rc == HEARTH_OK) {
-        size_t n = 0;
-        char **datasets = plan_datasets(self, plan, &n);
         char today[GW_PROJECT_DATE_LEN + 1];
-        today_utc(today);
+        gw_project_date((int64_t)time(NULL), today);
         rc = gw_project_authorise(*out, analyst, key, (const char *const *)datasets, n, today,
                                   &cause);
-        free_strings(datasets, n);
     }
     if (rc != HEARTH_OK) {
         r = gw_result_refusal(query_id, rc == HEARTH_ERR_DB || rc == HEARTH_ERR_INTERNAL
@@ -194,24 +181,23 @@ static audit_event_t dispatched_event(gw_t *self, const gw_pending_t *p, size_t 
     return ev;
 }
 
-/* Logs an accepted query's decision and its dispatches in this turn's
- * batch; its parts are sent once the batch commits (flush). */
-static void accept_query(gw_t *self, gw_pending_t *p, const char *project_id)
+/* Logs an accepted query's decision (its datasets[0..n) among it) and its
+ * dispatches in this turn's batch; its parts are sent once the batch
+ * commits (flush). */
+static void accept_query(gw_t *self, gw_pending_t *p, const char *project_id,
+                         char *const *datasets, size_t n)
 {
-    size_t n = 0;
-    char **datasets = plan_datasets(self, p->plan, &n);
     /* At most a few hundred parts of short names: far inside the bound. */
     hearth_buf_t list;
     hearth_buf_init(&list, AUDIT_TEXT_MAX);
     for (size_t i = 0; i < n; i++)
         (void)hearth_buf_printf(&list, "%s%s", i ? "," : "", datasets[i]);
     char *dataset_list = hearth_buf_take(&list);
-    free_strings(datasets, n);
     char *policy = policy_text(&p->policy);
     audit_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.type = AUDIT_ACCEPTED;
-    ev.time_ms = gw_journal_now_ms();
+    ev.time_ms = hearth_wall_ms();
     ev.query_id = p->query_id;
     ev.project = (char *)project_id;
     ev.text = policy;
@@ -220,7 +206,7 @@ static void accept_query(gw_t *self, gw_pending_t *p, const char *project_id)
     gw_answer_record(self, &ev, &ix, NULL);
     free(policy);
     free(dataset_list);
-    p->dispatched_ms = gw_journal_now_ms();
+    p->dispatched_ms = hearth_wall_ms();
     for (size_t k = 0; k < p->plan->nparts; k++) {
         char dataset[2 * GW_NAME_MAX + 2];
         audit_event_t d = dispatched_event(self, p, k, dataset, sizeof dataset);
@@ -245,7 +231,7 @@ void gw_admit_query(gw_t *self, const proto_peer_t *client, const char *analyst,
     char key[41];
     analyst_key(self, analyst, key);
     /* Received: logged first, whatever follows. */
-    gw_audit_index_t ix = {.qtime_ms = gw_journal_now_ms(), .project = project,
+    gw_audit_index_t ix = {.qtime_ms = hearth_wall_ms(), .project = project,
                            .analyst = analyst, .query_id = query_id};
     audit_event_t ev;
     memset(&ev, 0, sizeof ev);
@@ -306,8 +292,10 @@ void gw_admit_query(gw_t *self, const proto_peer_t *client, const char *analyst,
         r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR, err.message, false);
     }
     gw_project_t *proj = NULL;
+    size_t ndatasets = 0;
+    char **datasets = r == NULL ? plan_datasets(self, plan, &ndatasets) : NULL;
     if (r == NULL)
-        r = authorise(self, plan, analyst, key, project, query_id, &proj);
+        r = authorise(self, datasets, ndatasets, analyst, key, project, query_id, &proj);
     gw_policy_t policy;
     memset(&policy, 0, sizeof policy);
     char family[65] = "";
@@ -341,6 +329,7 @@ void gw_admit_query(gw_t *self, const proto_peer_t *client, const char *analyst,
         r = gw_result_refusal(query_id, HEARTH__QUERY_STATUS__STATUS_ERROR,
                               "the gateway is busy; try again shortly", false);
     if (r) {
+        free_strings(datasets, ndatasets);
         gw_plan_destroy(&plan);
         gw_diff_conjuncts_free(&conjuncts, nconjuncts);
         gw_answer_finish(self, client, analyst, r, started, &ix, false);
@@ -373,7 +362,8 @@ void gw_admit_query(gw_t *self, const proto_peer_t *client, const char *analyst,
     }
     p->started = started;
     p->deadline = started + self->cfg->node_timeout_ms;
-    accept_query(self, p, project);
+    accept_query(self, p, project, datasets, ndatasets);
+    free_strings(datasets, ndatasets);
     /* Counted once accepted: a query with a typo, refused before anything
      * was asked, does not use up the analyst's hour. */
     gw_rate_record(self->rate, analyst, started);

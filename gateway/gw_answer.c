@@ -114,7 +114,7 @@ void gw_answer_finish(gw_t *self, const proto_peer_t *client, const char *analys
                (unsigned long long)(hearth_now_ms() - started));
     audit_event_t ev;
     memset(&ev, 0, sizeof ev);
-    ev.time_ms = gw_journal_now_ms();
+    ev.time_ms = hearth_wall_ms();
     ev.query_id = r->query_id;
     char *text = NULL;
     if (r->status == HEARTH__QUERY_STATUS__STATUS_RELEASED) {
@@ -373,7 +373,7 @@ static const char *take_receipt(gw_t *self, gw_pending_t *p, size_t k, const Hea
     audit_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.type = AUDIT_RECEIPT;
-    ev.time_ms = gw_journal_now_ms();
+    ev.time_ms = hearth_wall_ms();
     ev.query_id = p->query_id;
     ev.node = (char *)self->nodes[node].name;
     ev.part = rc.part;

@@ -2,7 +2,6 @@
 #include "hearth_mem.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 struct gw_journal_t {
     gw_store_t *store;
@@ -27,13 +26,6 @@ void gw_journal_destroy(gw_journal_t **self_p)
         gw_store_rollback((*self_p)->store);
     free(*self_p);
     *self_p = NULL;
-}
-
-uint64_t gw_journal_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Opens the turn's transaction and catches up with appends other

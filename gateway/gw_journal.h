@@ -50,7 +50,4 @@ bool gw_journal_open(const gw_journal_t *self);
 hearth_err_t gw_journal_commit(gw_journal_t *self, char **note, uint64_t *size, char **cause)
     __attribute__((warn_unused_result));
 
-/* Milliseconds since the Unix epoch, for events' times. */
-uint64_t gw_journal_now_ms(void);
-
 #endif

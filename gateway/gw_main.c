@@ -151,13 +151,6 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
-static uint64_t wall_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The change a governance command makes, inside the transaction. On
  * HEARTH_OK *text (caller frees) is the GOVERNANCE event's text. */
 typedef hearth_err_t (*change_fn)(gw_store_t *store, const gw_config_t *cfg, const args_t *a,
@@ -250,7 +243,7 @@ static int governance(const args_t *a, const char *action, change_fn change,
     if ((rc = gw_audit_sync(audit, &cause)) != HEARTH_OK ||
         (rc = change(store, cfg, a, &text, &cause)) != HEARTH_OK)
         goto out;
-    uint64_t now = wall_clock_ms();
+    uint64_t now = hearth_wall_ms();
     audit_event_t ev = {.type = AUDIT_GOVERNANCE, .time_ms = now, .project = (char *)a->id,
                         .text = text, .actor = (char *)a->by, .action = (char *)action};
     gw_audit_index_t ix = {.qtime_ms = now, .project = a->id, .analyst = "", .query_id = ""};

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
@@ -224,10 +223,7 @@ static int cmd_audit_reset(const node_config_t *cfg, const char *reason)
     uint64_t forgot = 0;
     hearth_err_t rc = node_ledger_open(cfg->ledger, &ledger, &cause);
     if (rc == HEARTH_OK) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-        rc = node_ledger_reset_checkpoint(ledger, reason, now, &forgot, &cause);
+        rc = node_ledger_reset_checkpoint(ledger, reason, hearth_wall_ms(), &forgot, &cause);
     }
     int status = rc == HEARTH_OK ? EXIT_OK : fail(cause, rc);
     if (rc == HEARTH_OK)

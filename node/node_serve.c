@@ -95,15 +95,6 @@ static const char *str(const char *s)
     return s ? s : "";
 }
 
-/* Milliseconds since the epoch, for the ledger's record (the monotonic
- * clock has no meaning outside this process). */
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* q's id as a log line may show it: ids the ledger refuses may hold
  * anything, a line break included. */
 /* q's kind for a log line. */
@@ -147,7 +138,7 @@ static char *issue_receipt(node_serve_t *self, const Hearth__SubQuery *q,
     if (rc == HEARTH_OK) {
         node_ledger_receipt_t rec = {.query_id = q->query_id, .part = q->part, .leaf = v->leaf,
                                      .size = v->size, .answered = answered, .note = note,
-                                     .at_ms = wall_ms()};
+                                     .at_ms = hearth_wall_ms()};
         rc = node_ledger_add_receipt(self->ledger, &rec, &cause);
     }
     if (rc != HEARTH_OK) {
@@ -378,7 +369,7 @@ static void answer(node_serve_t *self, const Hearth__SubQuery *q)
         goto done;
     }
     rc = node_ledger_admit(self->ledger, q->query_id, q->part, q->nparts, q->dataset, q->kind,
-                           wall_ms(), &cause);
+                           hearth_wall_ms(), &cause);
     if (rc != HEARTH_OK) {
         /* A ledger that cannot be written is the node's problem, not the
          * query's: say so without the database's own words. */
