@@ -62,22 +62,14 @@ static void conn_close(conn_t *c)
 static hearth_err_t ask(conn_t *c, Hearth__Envelope *req, Hearth__Envelope__BodyCase want,
                         Hearth__Envelope **rep, char **cause)
 {
-    hearth_err_t rc = client_rpc_call(c->rpc, req, c->cfg->timeout_ms, rep, cause);
-    if (rc != HEARTH_OK)
-        return rc;
-    if ((*rep)->body_case == HEARTH__ENVELOPE__BODY_ERROR) {
-        const char *m = (*rep)->error && (*rep)->error->message ? (*rep)->error->message : "";
-        hearth_cause_set(cause, "the gateway refused the audit request: %s (audit commands "
-                         "need a key with the auditor role)", m[0] ? m : "no reason given");
-        proto_free(rep);
-        return HEARTH_ERR_REFUSED;
+    hearth_err_t rc = client_rpc_expect(c->rpc, req, want, rep, cause);
+    if (rc == HEARTH_ERR_REFUSED) {
+        char *why = *cause;
+        *cause = NULL;
+        hearth_cause_set(cause, "%s (audit commands need a key with the auditor role)", why);
+        free(why);
     }
-    if ((*rep)->body_case != want) {
-        hearth_cause_set(cause, "the gateway sent an unexpected reply to an audit request");
-        proto_free(rep);
-        return HEARTH_ERR_PROTO;
-    }
-    return HEARTH_OK;
+    return rc;
 }
 
 /* Every checkpoint, ascending; *newest is the largest size their texts

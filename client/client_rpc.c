@@ -135,6 +135,33 @@ hearth_err_t client_rpc_call(client_rpc_t *self, Hearth__Envelope *req, uint32_t
     }
 }
 
+hearth_err_t client_rpc_expect(client_rpc_t *self, Hearth__Envelope *req,
+                               Hearth__Envelope__BodyCase want, Hearth__Envelope **reply,
+                               char **cause)
+{
+    hearth_err_t rc = client_rpc_call(self, req, self->cfg->timeout_ms, reply, cause);
+    if (rc != HEARTH_OK || (*reply)->body_case == want)
+        return rc;
+    if ((*reply)->body_case == HEARTH__ENVELOPE__BODY_ERROR) {
+        /* The gateway said no (a key without the role the request needs):
+         * its words, made safe for a terminal. */
+        hearth_buf_t text;
+        hearth_buf_init(&text, 4096);
+        const char *msg = (*reply)->error->message ? (*reply)->error->message : "";
+        if (client_render_term_text(&text, msg) != HEARTH_OK)
+            hearth_buf_reset(&text);   /* too long to be a reason: say nothing of it */
+        hearth_cause_set(cause, "the gateway refused the request: %s",
+                         *hearth_buf_str(&text) ? hearth_buf_str(&text) : "no reason given");
+        hearth_buf_free(&text);
+        rc = HEARTH_ERR_REFUSED;
+    } else {
+        hearth_cause_set(cause, "the gateway sent an unexpected reply");
+        rc = HEARTH_ERR_PROTO;
+    }
+    proto_free(reply);
+    return rc;
+}
+
 hearth_err_t client_rpc_ask(const client_config_t *cfg, Hearth__Envelope *req,
                             Hearth__Envelope__BodyCase want, Hearth__Envelope **reply,
                             char **cause)
@@ -143,25 +170,7 @@ hearth_err_t client_rpc_ask(const client_config_t *cfg, Hearth__Envelope *req,
     client_rpc_t *rpc = NULL;
     hearth_err_t rc = client_rpc_open(cfg, &rpc, cause);
     if (rc == HEARTH_OK)
-        rc = client_rpc_call(rpc, req, cfg->timeout_ms, reply, cause);
-    if (rc == HEARTH_OK && (*reply)->body_case == HEARTH__ENVELOPE__BODY_ERROR &&
-        want != HEARTH__ENVELOPE__BODY_ERROR) {
-        /* The gateway said no (a key without the role the request needs):
-         * its words, made safe for a terminal. */
-        hearth_buf_t text;
-        hearth_buf_init(&text, 4096);
-        const char *msg = (*reply)->error->message ? (*reply)->error->message : "";
-        if (client_render_term_text(&text, msg) != HEARTH_OK)
-            hearth_buf_reset(&text);   /* too long to be a reason: say nothing of it */
-        hearth_cause_set(cause, "the gateway refused the request: %s", hearth_buf_str(&text));
-        hearth_buf_free(&text);
-        proto_free(reply);
-        rc = HEARTH_ERR_REFUSED;
-    } else if (rc == HEARTH_OK && (*reply)->body_case != want) {
-        hearth_cause_set(cause, "the gateway sent an unexpected reply");
-        proto_free(reply);
-        rc = HEARTH_ERR_PROTO;
-    }
+        rc = client_rpc_expect(rpc, req, want, reply, cause);
     client_rpc_destroy(&rpc);
     return rc;
 }

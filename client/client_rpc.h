@@ -23,9 +23,16 @@ hearth_err_t client_rpc_call(client_rpc_t *self, Hearth__Envelope *req, uint32_t
                              Hearth__Envelope **reply, char **cause)
     __attribute__((warn_unused_result));
 
-/* One whole exchange: connects with cfg, sends req, waits up to the
- * config's timeout and checks that the reply's body is want (else
- * HEARTH_ERR_PROTO). *reply is freed with proto_free. */
+/* Sends req and waits up to the config's timeout for a reply whose body is
+ * want (*reply, free with proto_free). An Error reply (the gateway refused
+ * the request, e.g. for a key without the role it needs) is
+ * HEARTH_ERR_REFUSED with the gateway's reason, made safe for a terminal;
+ * any other body HEARTH_ERR_PROTO. */
+hearth_err_t client_rpc_expect(client_rpc_t *self, Hearth__Envelope *req,
+                               Hearth__Envelope__BodyCase want, Hearth__Envelope **reply,
+                               char **cause) __attribute__((warn_unused_result));
+
+/* One whole exchange: connects with cfg, then client_rpc_expect. */
 hearth_err_t client_rpc_ask(const client_config_t *cfg, Hearth__Envelope *req,
                             Hearth__Envelope__BodyCase want, Hearth__Envelope **reply,
                             char **cause) __attribute__((warn_unused_result));
